@@ -1,0 +1,49 @@
+"""Evaluation: batched greedy generation scored with the task's verifiable metric (the same function as its reward)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import torch
+from tqdm.auto import tqdm
+
+import reward_fns
+
+
+if TYPE_CHECKING:
+    from task_streams import Task
+
+
+@torch.no_grad()
+def generate_answers(model, processor, prompts: list, images: list, max_new_tokens: int) -> list[str]:
+    """Greedy completions for one batch of conversational prompts, each with its image(s)."""
+    texts = [processor.apply_chat_template(p, add_generation_prompt=True, tokenize=False) for p in prompts]
+    image_lists = [im if isinstance(im, list) else [im] for im in images]
+    inputs = processor(text=texts, images=image_lists, padding=True, return_tensors="pt").to(model.device)
+    tokenizer = getattr(processor, "tokenizer", processor)
+    out = model.generate(**inputs, do_sample=False, max_new_tokens=max_new_tokens,
+                         pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id)
+    new_tokens = out[:, inputs["input_ids"].shape[1]:]
+    return tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
+
+
+def evaluate_task(model, processor, task: Task, batch_size: int = 50, max_new_tokens: int = 16,
+                  desc: str | None = None) -> dict:
+    """Accuracy (percent) of ``model`` on ``task.eval`` under the task's metric, plus a few sample predictions."""
+    metric = reward_fns.get(task.metric)
+    was_training = model.training
+    model.eval()
+    data = task.eval
+    scores: list[float] = []
+    samples: list[dict] = []
+    for start in tqdm(range(0, len(data), batch_size), desc=desc or f"eval {task.name}", leave=False):
+        batch = data[start:start + batch_size]
+        completions = generate_answers(model, processor, batch["prompt"], batch["image"], max_new_tokens)
+        kwargs = {k: v for k, v in batch.items() if k not in ("prompt", "image")}
+        batch_scores = metric(completions=completions, **kwargs)
+        scores.extend(0.0 if s is None else float(s) for s in batch_scores)
+        if len(samples) < 5:
+            samples.extend({"completion": c, "answer": a, "score": s}
+                           for c, a, s in zip(completions, batch["answer"], batch_scores))
+    model.train(was_training)
+    return {"accuracy": 100.0 * sum(scores) / max(len(scores), 1), "n": len(scores), "samples": samples[:5]}

@@ -1,0 +1,41 @@
+"""``grpo``: GRPO on each task, KL-anchored to the policy after the previous task (or to π_0, or β = 0)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import reward_fns
+from rdbcl.methods.base import ContinualMethod, TaskContext, merged, register_method
+from rdbcl.trainer import ContinualGRPOTrainer
+
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel
+
+
+@register_method
+class GRPOMethod(ContinualMethod):
+    name = "grpo"
+    family = "rl"
+    trainer_cls = ContinualGRPOTrainer
+
+    def build_trainer(self, ctx: TaskContext) -> ContinualGRPOTrainer:
+        """The task's trainer, exposed separately so tests and subclasses can inspect it before training."""
+        task = ctx.task
+        args = ctx.task_args(reward_weights=task.reward_weights)
+        # TRL builds the reference model from this path (full fine-tuning): point it at the anchor's checkpoint.
+        ctx.policy.config._name_or_path = str(ctx.anchor_path)
+        return self.trainer_cls(
+            model=ctx.policy,
+            reward_funcs=[reward_fns.get(name) for name in task.rewards],
+            args=args,
+            train_dataset=task.train,
+            processing_class=ctx.processor,
+            peft_config=ctx.peft_config if not hasattr(ctx.policy, "peft_config") else None,
+        )
+
+    def train_task(self, ctx: TaskContext) -> PreTrainedModel:
+        trainer = self.build_trainer(ctx)
+        trainer.train()
+        ctx.log["train_log"] = trainer.state.log_history
+        return merged(trainer.model)

@@ -1,0 +1,68 @@
+"""Entry point: run a continual RLVR stream.
+
+    accelerate launch rdbcl/train.py                                   # the embedded default
+    accelerate launch rdbcl/train.py --config launch/recipes/X.yaml [--field value ...]
+    python -m rdbcl.train ... / rdbcl-train ...
+"""
+
+import sys
+from pathlib import Path
+
+
+if __name__ == "__main__" and not __package__:
+    # Run as a script (`accelerate launch rdbcl/train.py`): import the installed package, not its sibling files.
+    sys.path[0] = str(Path(__file__).resolve().parents[1])
+
+from trl import ModelConfig, TrlParser  # noqa: E402
+
+from rdbcl.config import ContinualConfig, StreamArguments  # noqa: E402
+
+
+DEFAULT_RECIPE = Path(__file__).resolve().parents[1] / "launch" / "recipes" / "default.yaml"
+
+
+def parse_args(argv: list[str] | None = None) -> tuple[StreamArguments, ContinualConfig, ModelConfig]:
+    """Parse ``--config recipe.yaml`` plus CLI overrides; with no arguments at all, the embedded default recipe."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or (argv[0].startswith("--") and "--config" not in argv and _only_overrides(argv)):
+        if not DEFAULT_RECIPE.is_file():
+            raise FileNotFoundError(f"The default recipe {DEFAULT_RECIPE} is missing; pass --config RECIPE.yaml.")
+        argv = ["--config", str(DEFAULT_RECIPE), *argv]
+    parser = TrlParser((StreamArguments, ContinualConfig, ModelConfig))
+    return parser.parse_args_and_config(argv)
+
+
+def _only_overrides(argv: list[str]) -> bool:
+    """CLI overrides without a recipe apply on top of the default recipe (e.g. ``--max_steps 5``)."""
+    return "--stream" not in argv
+
+
+def print_summary(results: dict) -> None:
+    from rdbcl.report import matrix_table, metrics_table, task_table
+
+    print("\nAccuracy matrix (%): row = after training that task, column = evaluated task")
+    print(matrix_table(results))
+    print("\nPer task (%):")
+    print(task_table(results))
+    print("\nStream metrics (%):")
+    print(metrics_table(results["metrics"]))
+    t = results["timings"]
+    print(f"\nRun time {t['total_s']:.0f} s (one-time model build {t['model_build_s']:.0f} s, not included). "
+          f"Report: {results['config']['output_dir']}/results.md")
+
+
+def main(argv: list[str] | None = None) -> dict:
+    stream_args, args, model_args = parse_args(argv)
+
+    from accelerate import PartialState
+
+    from rdbcl.loop import StreamRunner
+
+    results = StreamRunner(stream_args, args, model_args).run()
+    if PartialState().is_main_process:
+        print_summary(results)
+    return results
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,97 @@
+"""The embedded default stream, built offline from data that pip packages ship.
+
+colour (easy-vqa) → shape (easy-vqa) → digit (scikit-learn's 8×8 handwritten digits, upscaled to 64×64).
+Each task is a closed set of one-word answers, so its chance level is known and learning is visible.
+"""
+
+from __future__ import annotations
+
+import random
+
+from datasets import Dataset, Features, Image, Sequence, Value
+from PIL import Image as PILImage
+
+from task_streams.base import Task, TaskStream, make_prompt, register_stream
+
+
+COLOURS = ["red", "green", "blue", "black", "gray", "teal", "brown", "yellow"]
+SHAPES = ["circle", "rectangle", "triangle"]
+DIGITS = [str(d) for d in range(10)]
+DIGIT_QUESTION = "which digit is shown?"
+
+
+def _features() -> Features:
+    message = {"role": Value("string"), "content": [{"type": Value("string"), "text": Value("string")}]}
+    return Features({"prompt": [message], "image": Image(), "answer": Value("string"), "task": Value("string")})
+
+
+def _to_dataset(rows: list[tuple[str, object, str]], task: str) -> Dataset:
+    data = {"prompt": [], "image": [], "answer": [], "task": []}
+    for question, image, answer in rows:
+        data["prompt"].append(make_prompt(question))
+        data["image"].append(image)
+        data["answer"].append(answer)
+        data["task"].append(task)
+    return Dataset.from_dict(data, features=_features())
+
+
+def _easy_vqa_rows(split: str, labels: list[str]) -> list[tuple[str, str, str]]:
+    import easy_vqa
+
+    if split == "train":
+        questions, answers, image_ids = easy_vqa.get_train_questions()
+        paths = easy_vqa.get_train_image_paths()
+    else:
+        questions, answers, image_ids = easy_vqa.get_test_questions()
+        paths = easy_vqa.get_test_image_paths()
+    wanted = set(labels)
+    return [(q, paths[i], a) for q, a, i in zip(questions, answers, image_ids) if a in wanted]
+
+
+def _digit_rows(split: str, size: int) -> list[tuple[str, PILImage.Image, str]]:
+    import numpy as np
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    order = np.random.default_rng(0).permutation(len(digits.target))
+    cut = int(0.8 * len(order))
+    idx = order[:cut] if split == "train" else order[cut:]
+    rows = []
+    for i in idx:
+        pixels = (digits.images[i] * (255.0 / 16.0)).astype("uint8")
+        image = PILImage.fromarray(pixels, mode="L").resize((size, size), PILImage.NEAREST).convert("RGB")
+        rows.append((DIGIT_QUESTION, image, str(int(digits.target[i]))))
+    return rows
+
+
+def _sample(rows: list, n: int, seed: int) -> list:
+    rng = random.Random(seed)
+    rows = list(rows)
+    rng.shuffle(rows)
+    return rows if n <= 0 else rows[:n]
+
+
+@register_stream("embedded")
+def embedded_stream(n_train: int = 2000, n_eval: int = 100, seed: int = 0, image_size: int = 64) -> TaskStream:
+    """Build the embedded colour → shape → digit stream.
+
+    Args:
+        n_train: training rows per task (≤ 0 for all).
+        n_eval: held-out evaluation rows per task, from each source's test split.
+        seed: sampling seed.
+        image_size: side of the digit images in pixels (easy-vqa images are 64×64).
+    """
+    specs = [
+        ("colour", COLOURS, lambda split: _easy_vqa_rows(split, COLOURS)),
+        ("shape", SHAPES, lambda split: _easy_vqa_rows(split, SHAPES)),
+        ("digit", DIGITS, lambda split: _digit_rows(split, image_size)),
+    ]
+    tasks = []
+    for k, (name, labels, rows) in enumerate(specs):
+        tasks.append(Task(
+            name=name,
+            train=_to_dataset(_sample(rows("train"), n_train, seed + k), name),
+            eval=_to_dataset(_sample(rows("test"), n_eval, 1000 + k), name),
+            labels=labels,
+        ))
+    return TaskStream("embedded", tasks)
