@@ -9,8 +9,9 @@ and loaded from there like any hub model afterwards.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
-import site
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -54,7 +55,9 @@ class TinyVLMSpec:
         return (self.image_size // self.patch_size) ** 2 // self.scale_factor**2
 
     def cache_name(self) -> str:
-        return "tiny-idefics3-" + "-".join(str(v) for v in asdict(self).values())
+        """Directory name: changes whenever the dimensions or the tokenizer's training texts change."""
+        digest = hashlib.sha1(json.dumps([asdict(self), tokenizer_corpus()]).encode()).hexdigest()[:10]
+        return f"tiny-idefics3-{digest}"
 
 
 SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<fake_token_around_image>", "<image>",
@@ -66,10 +69,10 @@ def tokenizer_corpus() -> list[str]:
     import easy_vqa
 
     from task_streams.base import SYSTEM_PROMPT
-    from task_streams.embedded import COLOURS, DIGITS, DIGIT_QUESTION, SHAPES
+    from task_streams.embedded import DIGIT_QUESTIONS
 
-    questions = sorted(set(easy_vqa.get_train_questions()[0]) | {DIGIT_QUESTION})
-    answers = COLOURS + SHAPES + DIGITS + ["yes", "no"]
+    questions = sorted(set(easy_vqa.get_train_questions()[0]) | set(DIGIT_QUESTIONS.values()))
+    answers = sorted(set(easy_vqa.get_answers())) + [str(d) for d in range(10)]
     lines = [SYSTEM_PROMPT, "system", "user", "assistant"] + questions
     lines += [f"<think>the answer is {a}</think><answer>{a}</answer>" for a in answers]
     return lines * 4

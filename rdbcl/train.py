@@ -21,6 +21,15 @@ from rdbcl.config import ContinualConfig, StreamArguments  # noqa: E402
 DEFAULT_RECIPE = Path(__file__).resolve().parents[1] / "launch" / "recipes" / "default.yaml"
 
 
+class RecipeError(ValueError):
+    """A recipe or command line that cannot configure a run; raised before anything is trained or written."""
+
+
+class _Parser(TrlParser):
+    def error(self, message: str):  # argparse would print the whole usage and exit; name the field instead
+        raise RecipeError(message)
+
+
 def parse_args(argv: list[str] | None = None) -> tuple[StreamArguments, ContinualConfig, ModelConfig]:
     """Parse ``--config recipe.yaml`` plus CLI overrides; with no arguments at all, the embedded default recipe."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -28,8 +37,13 @@ def parse_args(argv: list[str] | None = None) -> tuple[StreamArguments, Continua
         if not DEFAULT_RECIPE.is_file():
             raise FileNotFoundError(f"The default recipe {DEFAULT_RECIPE} is missing; pass --config RECIPE.yaml.")
         argv = ["--config", str(DEFAULT_RECIPE), *argv]
-    parser = TrlParser((StreamArguments, ContinualConfig, ModelConfig))
-    return parser.parse_args_and_config(argv)
+    parser = _Parser((StreamArguments, ContinualConfig, ModelConfig))
+    try:
+        return parser.parse_args_and_config(argv)
+    except RecipeError:
+        raise
+    except (ValueError, TypeError) as err:
+        raise RecipeError(str(err)) from err
 
 
 def _only_overrides(argv: list[str]) -> bool:
@@ -64,5 +78,13 @@ def main(argv: list[str] | None = None) -> dict:
     return results
 
 
+def cli() -> None:
+    """Console entry point: configuration errors print one clear line instead of a traceback."""
+    try:
+        main()
+    except RecipeError as err:
+        sys.exit(f"rdbcl-train: configuration error: {err}")
+
+
 if __name__ == "__main__":
-    main()
+    cli()

@@ -38,7 +38,7 @@ def sft_args(ctx: TaskContext, max_steps: int, learning_rate: float, batch_size:
         bf16=base.bf16,
         fp16=base.fp16,
         use_cpu=base.use_cpu,
-        gradient_checkpointing=base.gradient_checkpointing,
+        activation_checkpointing=base.activation_checkpointing,
         seed=base.seed,
         logging_steps=base.logging_steps,
         report_to=base.report_to,

@@ -1,7 +1,9 @@
 """The embedded default stream, built offline from data that pip packages ship.
 
-colour (easy-vqa) → shape (easy-vqa) → digit (scikit-learn's 8×8 handwritten digits, upscaled to 64×64).
-Each task is a closed set of one-word answers, so its chance level is known and learning is visible.
+colour (easy-vqa: the colour of a shape) → digits 0–4 → digits 5–9 (scikit-learn's 8×8 handwritten digits,
+upscaled to 64×64; the split-digits protocol of continual learning). Each task is a closed set of one-word answers,
+so its chance level is known and learning is visible. easy-vqa's shape and yes/no questions were tried as tasks and
+left out: the embedded tiny model stays near chance on them within the default run's budget.
 """
 
 from __future__ import annotations
@@ -15,9 +17,9 @@ from task_streams.base import Task, TaskStream, make_prompt, register_stream
 
 
 COLOURS = ["red", "green", "blue", "black", "gray", "teal", "brown", "yellow"]
-SHAPES = ["circle", "rectangle", "triangle"]
-DIGITS = [str(d) for d in range(10)]
-DIGIT_QUESTION = "which digit is shown?"
+DIGITS_LOW = [str(d) for d in range(5)]
+DIGITS_HIGH = [str(d) for d in range(5, 10)]
+DIGIT_QUESTIONS = {"digit_0_4": "which digit from 0 to 4 is shown?", "digit_5_9": "which digit from 5 to 9 is shown?"}
 
 
 def _features() -> Features:
@@ -48,7 +50,7 @@ def _easy_vqa_rows(split: str, labels: list[str]) -> list[tuple[str, str, str]]:
     return [(q, paths[i], a) for q, a, i in zip(questions, answers, image_ids) if a in wanted]
 
 
-def _digit_rows(split: str, size: int) -> list[tuple[str, PILImage.Image, str]]:
+def _digit_rows(split: str, size: int, labels: list[str], question: str) -> list[tuple[str, PILImage.Image, str]]:
     import numpy as np
     from sklearn.datasets import load_digits
 
@@ -58,9 +60,11 @@ def _digit_rows(split: str, size: int) -> list[tuple[str, PILImage.Image, str]]:
     idx = order[:cut] if split == "train" else order[cut:]
     rows = []
     for i in idx:
+        if str(int(digits.target[i])) not in labels:
+            continue
         pixels = (digits.images[i] * (255.0 / 16.0)).astype("uint8")
         image = PILImage.fromarray(pixels, mode="L").resize((size, size), PILImage.NEAREST).convert("RGB")
-        rows.append((DIGIT_QUESTION, image, str(int(digits.target[i]))))
+        rows.append((question, image, str(int(digits.target[i]))))
     return rows
 
 
@@ -73,7 +77,7 @@ def _sample(rows: list, n: int, seed: int) -> list:
 
 @register_stream("embedded")
 def embedded_stream(n_train: int = 2000, n_eval: int = 100, seed: int = 0, image_size: int = 64) -> TaskStream:
-    """Build the embedded colour → shape → digit stream.
+    """Build the embedded colour → digits 0–4 → digits 5–9 stream.
 
     Args:
         n_train: training rows per task (≤ 0 for all).
@@ -83,8 +87,8 @@ def embedded_stream(n_train: int = 2000, n_eval: int = 100, seed: int = 0, image
     """
     specs = [
         ("colour", COLOURS, lambda split: _easy_vqa_rows(split, COLOURS)),
-        ("shape", SHAPES, lambda split: _easy_vqa_rows(split, SHAPES)),
-        ("digit", DIGITS, lambda split: _digit_rows(split, image_size)),
+        *[(name, labels, lambda split, labels=labels, q=DIGIT_QUESTIONS[name]: _digit_rows(split, image_size, labels, q))
+          for name, labels in (("digit_0_4", DIGITS_LOW), ("digit_5_9", DIGITS_HIGH))],
     ]
     tasks = []
     for k, (name, labels, rows) in enumerate(specs):
