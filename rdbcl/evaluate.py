@@ -44,6 +44,6 @@ def evaluate_task(model, processor, task: Task, batch_size: int = 50, max_new_to
         scores.extend(0.0 if s is None else float(s) for s in batch_scores)
         if len(samples) < 5:
             samples.extend({"completion": c, "answer": a, "score": s}
-                           for c, a, s in zip(completions, batch["answer"], batch_scores))
+                           for c, a, s in zip(completions, batch["answer"], batch_scores, strict=True))
     model.train(was_training)
     return {"accuracy": 100.0 * sum(scores) / max(len(scores), 1), "n": len(scores), "samples": samples[:5]}

@@ -13,8 +13,8 @@ from trl import ModelConfig, get_peft_config
 
 from rdbcl.config import ContinualConfig, StreamArguments
 from rdbcl.evaluate import evaluate_task
-from rdbcl.metrics import summarize
 from rdbcl.methods import TaskContext, get_method
+from rdbcl.metrics import summarize
 from rdbcl.modeling import load_policy, load_processor, resolve_model_path, save_policy
 from rdbcl.report import versions, write_report
 from rdbcl.warm_start import warm_start
@@ -50,21 +50,18 @@ class StreamRunner:
         self.timings["setup_s"] = time.perf_counter() - start
 
     # ----------------------------------------------------------------------------------------------- evaluation
-    def _evaluate_all(self, policy, processor, stage: str) -> list[float]:
-        return [
-            evaluate_task(policy, processor, task, self.args.eval_batch_size, self.args.eval_max_new_tokens,
-                          desc=f"eval {stage} on {task.name}")["accuracy"]
-            for task in self.stream
-        ]
-
     def _evaluate_one(self, policy, processor, task, stage: str) -> float:
         return evaluate_task(policy, processor, task, self.args.eval_batch_size, self.args.eval_max_new_tokens,
                              desc=f"eval {stage} on {task.name}")["accuracy"]
+
+    def _evaluate_all(self, policy, processor, stage: str) -> list[float]:
+        return [self._evaluate_one(policy, processor, task, stage) for task in self.stream]
 
     # ------------------------------------------------------------------------------------------------- results
     def _results(self, acc, zero_shot, tasks_info, run_start) -> dict:
         n = len(self.stream)
         complete = len(acc) == n
+        self.timings.pop("total_s", None)  # keep it last
         self.timings["total_s"] = time.perf_counter() - run_start
         return {
             "config": {**_jsonable(self.args), "method": self.args.method},
@@ -106,7 +103,7 @@ class StreamRunner:
         for k, task in enumerate(self.stream):
             info = tasks_info[k]
             info["before"] = acc[k - 1][k] if k > 0 else (zero_shot[k] if zero_shot else None)
-            logger.info(f"=== task {k + 1}/{len(self.stream)}: {task.name} ({args.method}) ===", main_process_only=True)
+            logger.info(f"=== task {k + 1}/{len(self.stream)}: {task.name} ({args.method}) ===")
             ctx = TaskContext(index=k, task=task, stream=self.stream, policy=policy,
                               anchor_path=anchor_path if args.anchor == "previous" else base_path,
                               processor=processor, args=args, peft_config=self.peft_config,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import torch
@@ -32,7 +33,9 @@ def load_processor(path_or_id: str, model_args: ModelConfig):
 
     try:
         processor = AutoProcessor.from_pretrained(
-            path_or_id, revision=model_args.model_revision, trust_remote_code=getattr(model_args, "trust_remote_code", False)
+            path_or_id,
+            revision=model_args.model_revision,
+            trust_remote_code=getattr(model_args, "trust_remote_code", False),
         )
     except ImportError as err:
         raise ImportError(f"Could not build the processor of {path_or_id!r}: {err}. Video processors of some "
@@ -63,14 +66,8 @@ def save_policy(model, processor, path: Path) -> None:
     """
     path = Path(path)
     tmp = path.with_name(path.name + ".partial")
-    if tmp.exists():
-        import shutil
-
-        shutil.rmtree(tmp)
+    shutil.rmtree(tmp, ignore_errors=True)
     model.save_pretrained(tmp)
     processor.save_pretrained(tmp)
-    if path.exists():
-        import shutil
-
-        shutil.rmtree(path)
+    shutil.rmtree(path, ignore_errors=True)
     tmp.rename(path)

@@ -52,7 +52,7 @@ def sft_args(ctx: TaskContext, max_steps: int, learning_rate: float, batch_size:
 
 
 def warm_start(ctx: TaskContext) -> None:
-    """Fine-tune ``ctx.policy`` in place (full FT) or wrap it in a LoRA adapter (``ctx.policy`` becomes a PeftModel)."""
+    """Fine-tune ``ctx.policy`` in place (full FT), or train a LoRA adapter (``ctx.policy`` becomes a PeftModel)."""
     args = sft_args(ctx, ctx.args.warm_start_steps, ctx.args.warm_start_learning_rate, ctx.args.warm_start_batch_size)
     trainer = SFTTrainer(
         model=ctx.policy,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 
-from datasets import Dataset, Features, Image, Sequence, Value
+from datasets import Dataset, Features, Image, Value
 from PIL import Image as PILImage
 
 from task_streams.base import Task, TaskStream, make_prompt, register_stream
@@ -47,7 +47,7 @@ def _easy_vqa_rows(split: str, labels: list[str]) -> list[tuple[str, str, str]]:
         questions, answers, image_ids = easy_vqa.get_test_questions()
         paths = easy_vqa.get_test_image_paths()
     wanted = set(labels)
-    return [(q, paths[i], a) for q, a, i in zip(questions, answers, image_ids) if a in wanted]
+    return [(q, paths[i], a) for q, a, i in zip(questions, answers, image_ids, strict=True) if a in wanted]
 
 
 def _digit_rows(split: str, size: int, labels: list[str], question: str) -> list[tuple[str, PILImage.Image, str]]:
@@ -87,7 +87,7 @@ def embedded_stream(n_train: int = 2000, n_eval: int = 100, seed: int = 0, image
     """
     specs = [
         ("colour", COLOURS, lambda split: _easy_vqa_rows(split, COLOURS)),
-        *[(name, labels, lambda split, labels=labels, q=DIGIT_QUESTIONS[name]: _digit_rows(split, image_size, labels, q))
+        *[(name, labels, lambda split, ls=labels, q=DIGIT_QUESTIONS[name]: _digit_rows(split, image_size, ls, q))
           for name, labels in (("digit_0_4", DIGITS_LOW), ("digit_5_9", DIGITS_HIGH))],
     ]
     tasks = []

@@ -47,7 +47,6 @@ class TaskContext:
         """Per-task training arguments: a copy of the run's, writing into this task's directory."""
         args = copy.copy(self.args)
         args.output_dir = str(self.output_dir)
-        args.logging_dir = str(self.output_dir / "logs")
         args.run_name = f"{self.args.run_name or 'rdbcl'}/task{self.index}-{self.task.name}"
         args.save_strategy = "no"  # the stream loop saves each task's policy itself
         for key, value in overrides.items():

@@ -23,7 +23,7 @@ def _run(tmp_path, stream, *extra):
 @pytest.mark.parametrize("peft", [False, True], ids=["full", "lora"])
 def test_two_task_stream_writes_matrix_metrics_and_policies(tmp_path, two_task_stream, peft):
     extra = ["--use_peft", "true", "--lora_r", "8", "--lora_target_modules", "q_proj", "v_proj"] if peft else []
-    results = _run(tmp_path, two_task_stream, *extra)
+    results = _run(tmp_path, two_task_stream, "--report_to", "tensorboard", *extra)
     out = tmp_path / "run"
 
     written = json.loads((out / "results.json").read_text())
@@ -49,6 +49,10 @@ def test_two_task_stream_writes_matrix_metrics_and_policies(tmp_path, two_task_s
         policy_dir = out / "policies" / name
         assert (policy_dir / "config.json").is_file() and (policy_dir / "model.safetensors").is_file()
         assert not (policy_dir / "adapter_config.json").exists()
+
+    # TRL's loggers receive each task's curves under that task's directory (tensorboard here)
+    for task_dir in ("task0-colour", "task1-digit_0_4"):
+        assert list((out / "tasks" / task_dir).rglob("events.out.tfevents.*")), task_dir
 
     assert (out / "results.md").read_text().count("| colour |") >= 2
     assert (out / "accuracy_heatmap.png").stat().st_size > 1000
