@@ -54,6 +54,18 @@ class ContinualConfig(GRPOConfig):
         warm_start_learning_rate: learning rate of the warm-start.
         warm_start_batch_size: per-device batch size of the warm-start.
 
+    > RDB-CL (method `rdbcl`): β_i = β_min + (β_max − β_min) · g(RP_i)
+
+    Args:
+        rp_estimator: reasoning-portability estimator (``rdbcl.portability.available_estimators()``).
+        rp_reward_threshold: a completion whose correctness reward exceeds this counts as correct.
+        rp_fallback: RP of a prompt with no correct completion: ``uniform`` or ``zero``.
+        beta_schedule: g: ``sigmoid`` (around the running median of RP), ``linear``, ``threshold``, ``constant``.
+        beta_min / beta_max: range of the per-sample KL weight.
+        beta_direction: ``protect`` (high RP → large β) or ``explore`` (the reverse).
+        beta_ema_decay: EMA decay of the RP median/spread across steps (0: current global batch only).
+        beta_linear_lo / beta_linear_hi: RP range mapped onto [0, 1] by the ``linear`` schedule.
+
     > Evaluation
 
     Args:
@@ -68,6 +80,18 @@ class ContinualConfig(GRPOConfig):
     warm_start_steps: int = field(default=0, metadata={"help": "SFT warm-start steps per task before RL (0: off)."})
     warm_start_learning_rate: float = field(default=1e-3, metadata={"help": "Learning rate of the SFT warm-start."})
     warm_start_batch_size: int = field(default=16, metadata={"help": "Per-device batch size of the warm-start."})
+    rp_estimator: str = field(default="anchor_likelihood", metadata={"help": "RDB-CL: portability estimator."})
+    rp_reward_threshold: float = field(default=0.5, metadata={"help": "RDB-CL: reward above which a completion "
+                                                                       "counts as correct."})
+    rp_fallback: str = field(default="uniform", metadata={"help": "RDB-CL: RP with no correct completion: "
+                                                                  "`uniform` or `zero`."})
+    beta_schedule: str = field(default="sigmoid", metadata={"help": "RDB-CL: sigmoid, linear, threshold, constant."})
+    beta_min: float = field(default=0.0, metadata={"help": "RDB-CL: smallest per-sample KL weight."})
+    beta_max: float = field(default=0.08, metadata={"help": "RDB-CL: largest per-sample KL weight."})
+    beta_direction: str = field(default="protect", metadata={"help": "RDB-CL: `protect` or `explore`."})
+    beta_ema_decay: float = field(default=0.9, metadata={"help": "RDB-CL: EMA decay of RP median and spread."})
+    beta_linear_lo: float = field(default=0.0, metadata={"help": "RDB-CL: RP mapped to g=0 by `linear`."})
+    beta_linear_hi: float = field(default=1.0, metadata={"help": "RDB-CL: RP mapped to g=1 by `linear`."})
     eval_batch_size: int = field(default=50, metadata={"help": "Prompts per batched greedy generation at eval."})
     eval_max_new_tokens: int = field(default=16, metadata={"help": "Maximum new tokens at evaluation."})
     eval_before_stream: bool = field(default=True, metadata={"help": "Evaluate the base model first (zero-shot row)."})
@@ -86,12 +110,37 @@ class ContinualConfig(GRPOConfig):
             if getattr(self, name) < (0 if name == "warm_start_steps" else 1):
                 raise ValueError(f"{name}: must be {'>= 0' if name == 'warm_start_steps' else '>= 1'}, "
                                  f"got {getattr(self, name)}.")
+        self._check_rdbcl()
         if self.max_steps is None or self.max_steps <= 0:
             raise ValueError("max_steps: set the number of RL steps per task (> 0); epochs are ambiguous on a stream.")
 
 
+    def _check_rdbcl(self) -> None:
+        from rdbcl.kl import DIRECTIONS, SCHEDULES
+        from rdbcl.portability import available_estimators
+
+        if self.rp_estimator not in available_estimators():
+            raise ValueError(f"rp_estimator: unknown estimator {self.rp_estimator!r}; "
+                             f"choose one of {available_estimators()}.")
+        if self.beta_schedule not in SCHEDULES:
+            raise ValueError(f"beta_schedule: unknown schedule {self.beta_schedule!r}; choose one of {SCHEDULES}.")
+        if self.beta_direction not in DIRECTIONS:
+            raise ValueError(f"beta_direction: must be one of {DIRECTIONS}, got {self.beta_direction!r}.")
+        if self.rp_fallback not in ("uniform", "zero"):
+            raise ValueError(f"rp_fallback: must be `uniform` or `zero`, got {self.rp_fallback!r}.")
+        if not 0.0 <= self.beta_min <= self.beta_max:
+            raise ValueError(f"beta_min/beta_max: need 0 <= beta_min <= beta_max, got {self.beta_min}, "
+                             f"{self.beta_max}.")
+        if not 0.0 <= self.beta_ema_decay < 1.0:
+            raise ValueError(f"beta_ema_decay: must be in [0, 1), got {self.beta_ema_decay}.")
+        if self.beta_schedule == "linear" and self.beta_linear_hi <= self.beta_linear_lo:
+            raise ValueError("beta_linear_hi: must be greater than beta_linear_lo.")
+
+
 _OWN_FIELDS = {"method", "anchor", "warm_start_steps", "warm_start_learning_rate", "warm_start_batch_size",
-               "eval_batch_size", "eval_max_new_tokens", "eval_before_stream", "save_policies"}
+               "eval_batch_size", "eval_max_new_tokens", "eval_before_stream", "save_policies", "rp_estimator",
+               "rp_reward_threshold", "rp_fallback", "beta_schedule", "beta_min", "beta_max", "beta_direction",
+               "beta_ema_decay", "beta_linear_lo", "beta_linear_hi"}
 
 
 def _check_types(obj, only: set[str] | None = None) -> None:

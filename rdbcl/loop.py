@@ -124,6 +124,8 @@ class StreamRunner:
             self.method.after_task(ctx, policy)
             info["train_log"] = ctx.log.get("train_log", [])
             info["warm_start_log"] = ctx.log.get("warm_start_log", [])
+            if ctx.log.get("method_summary"):
+                info[args.method] = ctx.log["method_summary"]
 
             # -------------------------------------------------------------- save π_k: the next task's anchor
             start = time.perf_counter()

@@ -1,0 +1,29 @@
+"""``rdbcl``: GRPO anchored to the previous task's policy with one KL weight per sample, set by its portability."""
+
+from __future__ import annotations
+
+from statistics import mean
+
+from rdbcl.methods.base import TaskContext, register_method
+from rdbcl.methods.grpo import GRPOMethod
+from rdbcl.rdbcl_trainer import RDBCLTrainer
+
+
+@register_method
+class RDBCLMethod(GRPOMethod):
+    name = "rdbcl"
+    family = "rl"
+    trainer_cls = RDBCLTrainer
+
+    def trainer_kwargs(self, ctx: TaskContext) -> dict:
+        # TRL computes the anchor's log-probs only when its scalar beta is non-zero: β_max = 0 is plain GRPO.
+        return {"args": ctx.task_args(reward_weights=ctx.task.reward_weights, beta=ctx.args.beta_max),
+                "correctness_reward": ctx.task.metric}
+
+    def summarize(self, trainer: RDBCLTrainer) -> dict:
+        """Per-task RP / β summary for the report: means over the task's steps, and every step's values."""
+        history = trainer.rp_history
+        if not history:
+            return {}
+        keys = [k for k in history[0] if k.startswith("rdbcl/")]
+        return {"mean_over_steps": {k: mean(h[k] for h in history if k in h) for k in keys}, "steps": history}

@@ -1,0 +1,145 @@
+"""``RDBCLTrainer``: GRPO whose KL weight is one β per sample, set from that sample's reasoning portability.
+
+Two small hooks on TRL's ``GRPOTrainer`` and nothing forked:
+
+- ``_generate_and_score_completions``: after TRL has generated, scored and computed the anchor's log-probs, gather
+  them over the global batch, estimate RP per prompt (``rdbcl.portability``), map it to β (``rdbcl.kl``) and attach
+  the local rows' β as a per-sample tensor, which TRL then shuffles and splits together with its samples.
+- ``_compute_loss``: TRL adds ``self.beta * per_token_kl``; for the duration of the call ``self.beta`` is a
+  :class:`PerSampleBeta` that broadcasts β_i over the sample's tokens. With β_i ≡ β this is stock TRL's loss.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from rdbcl.kl import RunningStats, per_sample_beta
+from rdbcl.portability import PortabilityInputs, get_estimator
+from rdbcl.trainer import ContinualGRPOTrainer
+
+
+class PerSampleBeta:
+    """Stands in for TRL's scalar ``beta`` inside its loss: ``beta * per_token_kl`` → ``β_i[:, None] * kl``."""
+
+    def __init__(self, beta: torch.Tensor, scalar: float):
+        self.beta = beta  # (B,)
+        self.scalar = scalar  # TRL only tests `beta != 0.0` to decide whether a KL term exists
+
+    def __ne__(self, other) -> bool:
+        return self.scalar != other
+
+    def __eq__(self, other) -> bool:
+        return self.scalar == other
+
+    def __mul__(self, per_token: torch.Tensor) -> torch.Tensor:
+        return self.beta.to(per_token.dtype).unsqueeze(-1) * per_token  # (B, 1) * (B, T)
+
+    __rmul__ = __mul__
+    __hash__ = None
+
+
+class RDBCLTrainer(ContinualGRPOTrainer):
+    """See the module docstring. Reads its settings from the ``ContinualConfig`` fields ``rp_*`` and ``beta_*``.
+
+    Args:
+        correctness_reward: name of the reward function whose value decides whether a completion is correct
+            (default: the first reward function).
+    """
+
+    def __init__(self, *args, correctness_reward: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        cfg = self.args
+        self.estimator = get_estimator(cfg.rp_estimator)
+        self.rp_stats = RunningStats(decay=cfg.beta_ema_decay)
+        names = list(self.reward_func_names)
+        self.correctness_index = names.index(correctness_reward) if correctness_reward in names else 0
+        self.rp_history: list[dict[str, float]] = []
+        self._rewards_per_func: torch.Tensor | None = None
+
+    # ------------------------------------------------------------------------------------------------ hooks
+    def _calculate_rewards(self, inputs, prompts, completions, completion_ids_list):
+        rewards_per_func = super()._calculate_rewards(inputs, prompts, completions, completion_ids_list)
+        self._rewards_per_func = rewards_per_func  # (N_global, F), already gathered by TRL
+        return rewards_per_func
+
+    def _generate_and_score_completions(self, inputs):
+        out = super()._generate_and_score_completions(inputs)
+        if self.beta == 0.0 or "ref_per_token_logps" not in out:
+            return out
+        mode = "train" if self.model.training else "eval"
+        num_generations = self.num_generations if mode == "train" else self.num_generations_eval
+        n_local = out["completion_ids"].shape[0]
+
+        ref = self._gather_rows(out["ref_per_token_logps"], pad=0.0)  # (N, T)
+        mask = self._gather_rows(out["completion_mask"], pad=0)  # (N, T)
+        policy = self._policy_logps(out)
+        rp = self.estimator(PortabilityInputs(
+            ref_logps=ref, mask=mask, rewards=self._rewards_per_func[:, self.correctness_index].to(ref.device),
+            num_generations=num_generations, policy_logps=None if policy is None else self._gather_rows(policy, 0.0),
+            reward_threshold=self.args.rp_reward_threshold, fallback=self.args.rp_fallback,
+        ))  # (P,)
+        center, spread = self.rp_stats.update(rp) if mode == "train" else robust_eval_stats(self.rp_stats, rp)
+        beta = per_sample_beta(rp, self.args.beta_min, self.args.beta_max, self.args.beta_schedule,
+                               self.args.beta_direction, center=center, spread=spread,
+                               lo=self.args.beta_linear_lo, hi=self.args.beta_linear_hi)  # (P,)
+        rows = slice(self.accelerator.process_index * n_local, (self.accelerator.process_index + 1) * n_local)
+        out["rdbcl_beta"] = beta.repeat_interleave(num_generations)[rows].to(out["completion_mask"].device)
+        self._log_rp(mode, rp, beta, center, spread)
+        return out
+
+    def _compute_loss(self, model, inputs):
+        beta = inputs.get("rdbcl_beta")
+        if beta is None:
+            return super()._compute_loss(model, inputs)
+        scalar = self.beta
+        self.beta = PerSampleBeta(beta, scalar)
+        try:
+            return super()._compute_loss(model, inputs)
+        finally:
+            self.beta = scalar
+
+    # ------------------------------------------------------------------------------------------------ helpers
+    def _gather_rows(self, x: torch.Tensor, pad) -> torch.Tensor:
+        """Rows of every process, padded to a common length: the global batch every process maps identically."""
+        x = self.accelerator.pad_across_processes(x, dim=1, pad_index=pad)
+        return self.accelerator.gather(x)
+
+    def _policy_logps(self, out: dict) -> torch.Tensor | None:
+        """Current policy's log-probs, for estimators that need them: TRL's when it kept them, else one forward."""
+        if self.args.rp_estimator != "policy_agreement":
+            return None
+        for key in ("old_per_token_logps", "sampling_per_token_logps"):
+            if out.get(key) is not None:
+                return out[key]
+        extra = {k: out[k] for k in ("pixel_values", "image_grid_thw", "pixel_attention_mask", "num_images",
+                                     "spatial_shapes", "image_sizes", "token_type_ids", "mm_token_type_ids",
+                                     "image_position_ids", "num_tiles") if k in out}
+        with torch.no_grad():
+            logps, *_ = self._get_per_token_logps_and_entropies(
+                self.model, torch.cat([out["prompt_ids"], out["completion_ids"]], 1),
+                torch.cat([out["prompt_mask"], out["completion_mask"]], 1), out["completion_ids"].shape[1], **extra)
+        return logps
+
+    def _log_rp(self, mode: str, rp: torch.Tensor, beta: torch.Tensor, center: float, spread: float) -> None:
+        stats = {}
+        for name, x in (("rp", rp.float()), ("beta", beta.float())):
+            x = x[torch.isfinite(x)]
+            if x.numel() == 0:
+                continue
+            stats.update({f"rdbcl/{name}/mean": x.mean().item(), f"rdbcl/{name}/std": x.std(unbiased=False).item(),
+                          f"rdbcl/{name}/min": x.min().item(), f"rdbcl/{name}/max": x.max().item()})
+        stats.update({"rdbcl/rp/center": center, "rdbcl/rp/spread": spread})
+        for key, value in stats.items():
+            self._metrics[mode][key].append(value)
+        if mode == "train":
+            self.rp_history.append({"step": self.state.global_step, **stats,
+                                    "rp_values": rp.tolist(), "beta_values": beta.tolist()})
+
+
+def robust_eval_stats(stats: RunningStats, rp: torch.Tensor) -> tuple[float, float]:
+    """Evaluation batches use the training statistics without moving them."""
+    if stats.center is None:
+        from rdbcl.kl import robust_center_spread
+
+        return robust_center_spread(rp)
+    return stats.center, stats.spread
