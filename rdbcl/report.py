@@ -51,6 +51,19 @@ def task_table(results: dict) -> str:
     return "\n".join(lines)
 
 
+def portability_section(results: dict) -> list[str]:
+    """RDB-CL runs: per-task means over steps of RP and β (see ``rdbcl_portability.png``)."""
+    rows = [(t["name"], t["rdbcl"]["mean_over_steps"]) for t in results["tasks"] if t.get("rdbcl")]
+    if not rows:
+        return []
+    lines = ["| task | RP mean | RP std | β mean | β std | β min | β max |", "|---|---|---|---|---|---|---|"]
+    for name, m in rows:
+        lines.append(f"| {name} | " + " | ".join(_fmt(m.get(f"rdbcl/{k}"), 4) for k in (
+            "rp/mean", "rp/std", "beta/mean", "beta/std", "beta/min", "beta/max")) + " |")
+    return ["## Reasoning portability and per-sample β (means over the task's steps)", "\n".join(lines),
+            "![RP vs β](rdbcl_portability.png)"]
+
+
 def metrics_table(metrics: dict) -> str:
     keys = ["last", "average", "mft", "bwt", "forgetting"]
     return ("| Last | Average | MFT | BWT | Forgetting |\n|---|---|---|---|---|\n| "
@@ -65,6 +78,7 @@ def render_markdown(results: dict) -> str:
         matrix_table(results),
         "## Stream metrics (%)", metrics_table(results["metrics"]) if results.get("metrics") else "(incomplete run)",
         "## Per task", task_table(results),
+        *portability_section(results),
         "## Timings (s)",
         "| phase | seconds |\n|---|---|\n" + "\n".join(f"| {k} | {v:.1f} |" for k, v in timings.items()
                                                    if isinstance(v, (int, float))),
@@ -99,8 +113,41 @@ def plot_heatmap(results: dict, path: Path) -> None:
     os.replace(tmp, path)
 
 
+def plot_portability(results: dict, path: Path) -> bool:
+    """RP vs β (every prompt of every step) and RP over training, per task; False when the run logged no RP."""
+    per_task = [(t["name"], t["rdbcl"]["steps"]) for t in results["tasks"] if t.get("rdbcl", {}).get("steps")]
+    if not per_task:
+        return False
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    offset = 0
+    for name, steps in per_task:
+        rp = [v for s in steps for v in s["rp_values"]]
+        beta = [v for s in steps for v in s["beta_values"]]
+        left.scatter(rp, beta, s=8, alpha=0.5, label=name)
+        x = [offset + s["step"] for s in steps]
+        right.plot(x, [s["rdbcl/rp/mean"] for s in steps], label=f"{name} mean")
+        right.fill_between(x, [s["rdbcl/rp/min"] for s in steps], [s["rdbcl/rp/max"] for s in steps], alpha=0.2)
+        offset = x[-1]
+    left.set(xlabel="reasoning portability RP_i", ylabel="β_i", title="RP → β (each prompt, each step)")
+    right.set(xlabel="GRPO step (tasks in order)", ylabel="RP", title="RP over training (mean, min–max)")
+    left.legend()
+    right.legend()
+    fig.tight_layout()
+    tmp = path.with_name("tmp." + path.name)
+    fig.savefig(tmp, dpi=100)
+    plt.close(fig)
+    os.replace(tmp, path)
+    return True
+
+
 def write_report(results: dict, output_dir: Path) -> None:
     output_dir.mkdir(parents=True, exist_ok=True)
     _atomic_write(output_dir / "results.json", json.dumps(results, indent=2, default=str))
     _atomic_write(output_dir / "results.md", render_markdown(results))
     plot_heatmap(results, output_dir / "accuracy_heatmap.png")
+    plot_portability(results, output_dir / "rdbcl_portability.png")
