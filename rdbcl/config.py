@@ -60,6 +60,8 @@ class ContinualConfig(GRPOConfig):
         rp_estimator: reasoning-portability estimator (``rdbcl.portability.available_estimators()``).
         rp_reward_threshold: a completion whose correctness reward exceeds this counts as correct.
         rp_fallback: RP of a prompt with no correct completion: ``uniform`` or ``zero``.
+        rp_anchor_rollouts: with ``anchor_pass_rate``, rollouts sampled from the anchor per prompt (cached per
+            task).
         beta_schedule: g: ``sigmoid`` (around the running median of RP), ``linear``, ``threshold``, ``constant``.
         beta_min / beta_max: range of the per-sample KL weight.
         beta_direction: ``protect`` (high RP → large β) or ``explore`` (the reverse).
@@ -85,6 +87,8 @@ class ContinualConfig(GRPOConfig):
                                                                        "counts as correct."})
     rp_fallback: str = field(default="uniform", metadata={"help": "RDB-CL: RP with no correct completion: "
                                                                   "`uniform` or `zero`."})
+    rp_anchor_rollouts: int = field(default=4, metadata={"help": "RDB-CL, anchor_pass_rate: rollouts sampled "
+                                                                    "from the anchor per prompt (cached)."})
     beta_schedule: str = field(default="sigmoid", metadata={"help": "RDB-CL: sigmoid, linear, threshold, constant."})
     beta_min: float = field(default=0.0, metadata={"help": "RDB-CL: smallest per-sample KL weight."})
     beta_max: float = field(default=0.08, metadata={"help": "RDB-CL: largest per-sample KL weight."})
@@ -131,16 +135,15 @@ class ContinualConfig(GRPOConfig):
         if not 0.0 <= self.beta_min <= self.beta_max:
             raise ValueError(f"beta_min/beta_max: need 0 <= beta_min <= beta_max, got {self.beta_min}, "
                              f"{self.beta_max}.")
+        if self.rp_anchor_rollouts < 1:
+            raise ValueError(f"rp_anchor_rollouts: must be >= 1, got {self.rp_anchor_rollouts}.")
         if not 0.0 <= self.beta_ema_decay < 1.0:
             raise ValueError(f"beta_ema_decay: must be in [0, 1), got {self.beta_ema_decay}.")
         if self.beta_schedule == "linear" and self.beta_linear_hi <= self.beta_linear_lo:
             raise ValueError("beta_linear_hi: must be greater than beta_linear_lo.")
 
 
-_OWN_FIELDS = {"method", "anchor", "warm_start_steps", "warm_start_learning_rate", "warm_start_batch_size",
-               "eval_batch_size", "eval_max_new_tokens", "eval_before_stream", "save_policies", "rp_estimator",
-               "rp_reward_threshold", "rp_fallback", "beta_schedule", "beta_min", "beta_max", "beta_direction",
-               "beta_ema_decay", "beta_linear_lo", "beta_linear_hi"}
+_OWN_FIELDS = {f.name for f in fields(ContinualConfig)} - {f.name for f in fields(GRPOConfig)}
 
 
 def _check_types(obj, only: set[str] | None = None) -> None:

@@ -15,14 +15,20 @@ if TYPE_CHECKING:
 
 
 @torch.no_grad()
-def generate_answers(model, processor, prompts: list, images: list, max_new_tokens: int) -> list[str]:
-    """Greedy completions for one batch of conversational prompts, each with its image(s)."""
+def generate_answers(model, processor, prompts: list, images: list, max_new_tokens: int, num_samples: int = 0,
+                     temperature: float = 1.0) -> list[str]:
+    """Completions for one batch of conversational prompts, each with its image(s).
+
+    Greedy with ``num_samples=0``; otherwise ``num_samples`` sampled completions per prompt, prompt-major.
+    """
     texts = [processor.apply_chat_template(p, add_generation_prompt=True, tokenize=False) for p in prompts]
     image_lists = [im if isinstance(im, list) else [im] for im in images]
     inputs = processor(text=texts, images=image_lists, padding=True, return_tensors="pt").to(model.device)
     tokenizer = getattr(processor, "tokenizer", processor)
-    out = model.generate(**inputs, do_sample=False, max_new_tokens=max_new_tokens,
-                         pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id)
+    sampling = {"do_sample": False} if num_samples == 0 else {
+        "do_sample": True, "temperature": temperature, "num_return_sequences": num_samples, "top_k": 0}
+    out = model.generate(**inputs, max_new_tokens=max_new_tokens, pad_token_id=tokenizer.pad_token_id,
+                         eos_token_id=tokenizer.eos_token_id, **sampling)
     new_tokens = out[:, inputs["input_ids"].shape[1]:]
     return tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
 

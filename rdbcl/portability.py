@@ -23,6 +23,8 @@ class PortabilityInputs:
         rewards: (N,) total verified reward per completion (NaN: unscorable).
         num_generations: G, completions per prompt.
         policy_logps: (N, T) per-token log-probs under the current policy, when available.
+        anchor_pass_rate: (N,) fraction of correct answers among rollouts sampled from the anchor itself for each
+            row's prompt, when the estimator needs it.
         reward_threshold: τ_r; a completion with reward > τ_r counts as correct.
         fallback: RP of a prompt with no correct completion: ``uniform`` (all completions weigh equally) or ``zero``.
     """
@@ -32,6 +34,7 @@ class PortabilityInputs:
     rewards: torch.Tensor
     num_generations: int
     policy_logps: torch.Tensor | None = None
+    anchor_pass_rate: torch.Tensor | None = None
     reward_threshold: float = 0.5
     fallback: str = "uniform"
 
@@ -104,3 +107,15 @@ def policy_agreement(inp: PortabilityInputs) -> torch.Tensor:
     drift, usable = masked_mean(gap, inp.mask)  # non-finite gaps drop out of the mean
     drift = drift.masked_fill(~usable, torch.inf)  # nothing comparable: no evidence of agreement
     return torch.exp(-_grouped(drift, inp.num_generations).mean(-1)).clamp(0.0, 1.0)
+
+
+@register_estimator("anchor_pass_rate")
+def anchor_pass_rate(inp: PortabilityInputs) -> torch.Tensor:
+    """Answer-level ablation: the previous policy's own pass rate on the prompt (rollouts sampled from the anchor).
+
+    DESIGN §2 keeps it to show why answer-level signals are unreliable out of distribution.
+    """
+    if inp.anchor_pass_rate is None:
+        raise ValueError("anchor_pass_rate needs the anchor's pass rate per row (anchor_pass_rate).")
+    rate = _grouped(inp.anchor_pass_rate.float().nan_to_num(nan=0.0), inp.num_generations)
+    return rate.mean(-1).clamp(0.0, 1.0)

@@ -11,6 +11,8 @@ Two small hooks on TRL's ``GRPOTrainer`` and nothing forked:
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 import torch
 
 from rdbcl.kl import RunningStats, per_sample_beta
@@ -55,6 +57,7 @@ class RDBCLTrainer(ContinualGRPOTrainer):
         self.correctness_index = names.index(correctness_reward) if correctness_reward in names else 0
         self.rp_history: list[dict[str, float]] = []
         self._rewards_per_func: torch.Tensor | None = None
+        self._pass_rate_cache: dict[str, float] = {}
 
     # ------------------------------------------------------------------------------------------------ hooks
     def _calculate_rewards(self, inputs, prompts, completions, completion_ids_list):
@@ -63,6 +66,8 @@ class RDBCLTrainer(ContinualGRPOTrainer):
         return rewards_per_func
 
     def _generate_and_score_completions(self, inputs):
+        # Before TRL generates: the anchor's own rollouts are sampled from the weights the task started from.
+        pass_rate = self._anchor_pass_rates(inputs) if self.args.rp_estimator == "anchor_pass_rate" else None
         out = super()._generate_and_score_completions(inputs)
         if self.beta == 0.0 or "ref_per_token_logps" not in out:
             return out
@@ -76,6 +81,7 @@ class RDBCLTrainer(ContinualGRPOTrainer):
         rp = self.estimator(PortabilityInputs(
             ref_logps=ref, mask=mask, rewards=self._rewards_per_func[:, self.correctness_index].to(ref.device),
             num_generations=num_generations, policy_logps=None if policy is None else self._gather_rows(policy, 0.0),
+            anchor_pass_rate=None if pass_rate is None else self.accelerator.gather(pass_rate.to(ref.device)),
             reward_threshold=self.args.rp_reward_threshold, fallback=self.args.rp_fallback,
         ))  # (P,)
         center, spread = self.rp_stats.update(rp) if mode == "train" else robust_eval_stats(self.rp_stats, rp)
@@ -120,6 +126,39 @@ class RDBCLTrainer(ContinualGRPOTrainer):
                 torch.cat([out["prompt_mask"], out["completion_mask"]], 1), out["completion_ids"].shape[1], **extra)
         return logps
 
+    def _anchor_pass_rates(self, inputs: list[dict]) -> torch.Tensor:
+        """(N_local,) pass rate of the anchor on each row's prompt, sampled once per prompt and cached for the task."""
+        from rdbcl.evaluate import generate_answers
+
+        keys = [_row_key(row) for row in inputs]
+        missing = {k: row for k, row in zip(keys, inputs, strict=True) if k not in self._pass_rate_cache}
+        if missing:
+            rows = list(missing.values())
+            model = self.accelerator.unwrap_model(self.model)
+            # Full fine-tuning: TRL's frozen reference model; LoRA: the policy with its adapter disabled (π_{k−1}).
+            anchor = self.ref_model if self.ref_model is not None else model
+            lora = anchor is model and hasattr(model, "disable_adapter")
+            use_anchor = model.disable_adapter() if lora else nullcontext()
+            was_training = anchor.training
+            anchor.eval()
+            k = self.args.rp_anchor_rollouts
+            try:
+                with use_anchor:
+                    completions = generate_answers(anchor, self.processing_class, [r["prompt"] for r in rows],
+                                                   [r.get("images", r.get("image")) for r in rows],
+                                                   self.max_completion_length, num_samples=k,
+                                                   temperature=self.temperature)
+            finally:
+                anchor.train(was_training)
+            reward_fn = self.reward_funcs[self.correctness_index]
+            columns = {c: [r[c] for r in rows for _ in range(k)] for c in rows[0] if c not in ("prompt", "image")}
+            scores = reward_fn(completions=completions, **columns)
+            for i, key in enumerate(missing):
+                sample = [s for s in scores[i * k:(i + 1) * k] if s is not None]
+                passed = sum(s > self.args.rp_reward_threshold for s in sample)
+                self._pass_rate_cache[key] = passed / max(len(sample), 1)
+        return torch.tensor([self._pass_rate_cache[k] for k in keys], dtype=torch.float32)
+
     def _log_rp(self, mode: str, rp: torch.Tensor, beta: torch.Tensor, center: float, spread: float) -> None:
         stats = {}
         for name, x in (("rp", rp.float()), ("beta", beta.float())):
@@ -143,3 +182,15 @@ def robust_eval_stats(stats: RunningStats, rp: torch.Tensor) -> tuple[float, flo
 
         return robust_center_spread(rp)
     return stats.center, stats.spread
+
+
+def _row_key(row: dict) -> str:
+    """Identity of a prompt: its text, ground truth and image pixels (the same question recurs with other images)."""
+    import hashlib
+    import json
+
+    digest = hashlib.sha1(json.dumps([row.get("prompt"), row.get("answer")], default=str).encode())
+    for image in (row.get("images") or [row.get("image")]):
+        if image is not None and hasattr(image, "tobytes"):
+            digest.update(image.tobytes())
+    return digest.hexdigest()

@@ -50,7 +50,8 @@ def test_all_wrong_group_uses_fallback_without_nan(fallback, expected):
 def test_non_finite_log_probs_and_rewards_never_give_nan():
     nan, inf = float("nan"), float("inf")
     inp = _inputs(ref=[[nan, -1.0], [-inf, -1.0], [inf, 0.0], [nan, nan]], rewards=[1, 1, nan, 1], g=2)
-    for name in available_estimators():
+    inp.anchor_pass_rate = torch.tensor([nan, nan, 0.5, 0.5])
+    for name in ("anchor_likelihood", "policy_agreement", "anchor_pass_rate"):
         if name == "policy_agreement":
             inp.policy_logps = torch.tensor([[nan, 0.0], [0.0, inf], [0.0, 0.0], [nan, nan]])
         rp = get_estimator(name)(inp)
@@ -86,3 +87,12 @@ def test_user_estimators_register_by_name():
 def test_groups_must_divide():
     with pytest.raises(ValueError, match="num_generations"):
         get_estimator("anchor_likelihood")(_inputs(ref=[[0.0]] * 3, rewards=[1, 1, 1], g=2))
+
+
+def test_anchor_pass_rate_is_the_groups_rate():
+    inp = _inputs(ref=[[0.0]] * 4, rewards=[0, 0, 0, 0], g=2)
+    inp.anchor_pass_rate = torch.tensor([0.25, 0.25, float("nan"), float("nan")])
+    assert get_estimator("anchor_pass_rate")(inp).tolist() == [0.25, 0.0]
+    inp.anchor_pass_rate = None
+    with pytest.raises(ValueError, match="anchor_pass_rate"):
+        get_estimator("anchor_pass_rate")(inp)

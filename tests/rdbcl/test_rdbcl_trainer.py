@@ -108,3 +108,32 @@ def test_zero_beta_range_is_plain_grpo(tmp_path, tiny_model_path, two_task_strea
     assert "ref_per_token_logps" not in out and "rdbcl_beta" not in out
     stock.beta = 0.0
     torch.testing.assert_close(_loss_and_grads(trainer, out)[0], _loss_and_grads(stock, out)[0])
+
+
+@pytest.mark.parametrize("peft", [False, True], ids=["full", "lora"])
+def test_anchor_pass_rate_samples_the_anchor_once_per_prompt(tmp_path, tiny_model_path, two_task_stream,
+                                                             monkeypatch, peft):
+    import rdbcl.evaluate
+
+    calls = []
+    rows = [two_task_stream.tasks[0].train[i] for i in range(2)]
+    right = {0: 1, 1: 4}  # the anchor gets 1 of 4 samples right on prompt 0, all 4 on prompt 1
+
+    def fake_generate(model, processor, prompts, images, max_new_tokens, num_samples=0, temperature=1.0):
+        lora_layers = [m for m in model.modules() if hasattr(m, "lora_A")]
+        calls.append({"model": model, "n": len(prompts), "k": num_samples,
+                      "adapters_off": all(m.disable_adapters for m in lora_layers) if lora_layers else None})
+        return [f"<answer>{rows[j]['answer'] if s < right[j] else 'none'}</answer>"
+                for j in range(len(prompts)) for s in range(num_samples)]
+
+    monkeypatch.setattr(rdbcl.evaluate, "generate_answers", fake_generate)
+    extra = ["--rp_estimator", "anchor_pass_rate", "--rp_anchor_rollouts", "4", *(LORA if peft else [])]
+    trainer, _, out = _setup(tmp_path, tiny_model_path, two_task_stream, *extra)
+    assert len(calls) == 1 and calls[0]["n"] == 2 and calls[0]["k"] == 4  # 8 rows, 2 distinct prompts
+    if peft:
+        assert calls[0]["model"] is trainer.model and calls[0]["adapters_off"] is True
+    else:
+        assert calls[0]["model"] is trainer.ref_model
+    assert trainer.rp_history[0]["rp_values"] == pytest.approx([0.25, 1.0])
+    trainer._generate_and_score_completions([r for r in rows for _ in range(4)])
+    assert len(calls) == 1  # cached: the same prompts are not sampled again
