@@ -14,10 +14,35 @@ from __future__ import annotations
 from contextlib import nullcontext
 
 import torch
+from transformers import TrainerCallback
 
 from rdbcl.kl import RunningStats, per_sample_beta
 from rdbcl.portability import PortabilityInputs, get_estimator
 from rdbcl.trainer import ContinualGRPOTrainer
+
+
+class HistogramCallback(TrainerCallback):
+    """At each logging step, RP and β of the steps since the last log as histograms, for loggers that draw them
+    (tensorboard, wandb); scalar summaries go through TRL's metrics for every logger."""
+
+    def __init__(self, trainer: RDBCLTrainer):
+        self.trainer = trainer
+        self.logged_upto = 0
+
+    def on_log(self, args, state, control, **kwargs):
+        history = self.trainer.rp_history[self.logged_upto:]
+        self.logged_upto = len(self.trainer.rp_history)
+        if not history or not state.is_world_process_zero:
+            return
+        values = {name: [v for h in history for v in h[f"{name}_values"]] for name in ("rp", "beta")}
+        for callback in self.trainer.callback_handler.callbacks:
+            writer = getattr(callback, "tb_writer", None)  # transformers' TensorBoardCallback
+            if writer is not None:
+                for name, vals in values.items():
+                    writer.add_histogram(f"rdbcl/{name}_hist", torch.tensor(vals), state.global_step)
+            if type(callback).__name__ == "WandbCallback" and getattr(callback, "_wandb", None) is not None:
+                wandb = callback._wandb
+                wandb.log({f"rdbcl/{n}_hist": wandb.Histogram(v) for n, v in values.items()}, commit=False)
 
 
 class PerSampleBeta:
@@ -58,6 +83,7 @@ class RDBCLTrainer(ContinualGRPOTrainer):
         self.rp_history: list[dict[str, float]] = []
         self._rewards_per_func: torch.Tensor | None = None
         self._pass_rate_cache: dict[str, float] = {}
+        self.add_callback(HistogramCallback(self))
 
     # ------------------------------------------------------------------------------------------------ hooks
     def _calculate_rewards(self, inputs, prompts, completions, completion_ids_list):

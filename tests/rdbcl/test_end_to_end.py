@@ -57,3 +57,22 @@ def test_two_task_stream_writes_matrix_metrics_and_policies(tmp_path, two_task_s
     assert (out / "results.md").read_text().count("| colour |") >= 2
     assert (out / "accuracy_heatmap.png").stat().st_size > 1000
     assert {"model_build_s", "task0_train_s", "task1_eval_s", "total_s"} <= set(written["timings"])
+
+
+def test_rdbcl_stream_reports_portability(tmp_path, two_task_stream):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    results = _run(tmp_path, two_task_stream, "--method", "rdbcl", "--beta_min", "0.01", "--beta_max", "0.1",
+                   "--report_to", "tensorboard")
+    out = tmp_path / "run"
+    for k, task in enumerate(results["tasks"]):
+        summary = task["rdbcl"]["mean_over_steps"]
+        assert 0.01 <= summary["rdbcl/beta/mean"] <= 0.1 and 0.0 <= summary["rdbcl/rp/mean"] <= 1.0
+        assert len(task["rdbcl"]["steps"]) == 2
+        assert any("rdbcl/beta/mean" in entry for entry in task["train_log"])  # through TRL's metrics
+        events = next((out / "tasks" / f"task{k}-{task['name']}" / "runs").iterdir())
+        acc = EventAccumulator(str(events), size_guidance={"histograms": 0})
+        acc.Reload()
+        assert {"rdbcl/rp_hist", "rdbcl/beta_hist"} <= set(acc.Tags()["histograms"])
+    assert (out / "rdbcl_portability.png").stat().st_size > 1000
+    assert "Reasoning portability" in (out / "results.md").read_text()
