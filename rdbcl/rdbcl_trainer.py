@@ -16,7 +16,7 @@ from contextlib import nullcontext
 import torch
 from transformers import TrainerCallback
 
-from rdbcl.kl import RunningStats, per_sample_beta
+from rdbcl.kl import RunningStats, per_sample_beta, robust_center_spread
 from rdbcl.portability import PortabilityInputs, get_estimator
 from rdbcl.trainer import ContinualGRPOTrainer
 
@@ -204,8 +204,6 @@ class RDBCLTrainer(ContinualGRPOTrainer):
 def robust_eval_stats(stats: RunningStats, rp: torch.Tensor) -> tuple[float, float]:
     """Evaluation batches use the training statistics without moving them."""
     if stats.center is None:
-        from rdbcl.kl import robust_center_spread
-
         return robust_center_spread(rp)
     return stats.center, stats.spread
 
