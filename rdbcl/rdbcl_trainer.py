@@ -16,6 +16,7 @@ from contextlib import nullcontext
 import torch
 from transformers import TrainerCallback
 
+from rdbcl import evaluate
 from rdbcl.kl import RunningStats, per_sample_beta, robust_center_spread
 from rdbcl.portability import PortabilityInputs, get_estimator
 from rdbcl.trainer import ContinualGRPOTrainer
@@ -154,8 +155,6 @@ class RDBCLTrainer(ContinualGRPOTrainer):
 
     def _anchor_pass_rates(self, inputs: list[dict]) -> torch.Tensor:
         """(N_local,) pass rate of the anchor on each row's prompt, sampled once per prompt and cached for the task."""
-        from rdbcl.evaluate import generate_answers
-
         keys = [_row_key(row) for row in inputs]
         missing = {k: row for k, row in zip(keys, inputs, strict=True) if k not in self._pass_rate_cache}
         if missing:
@@ -170,10 +169,10 @@ class RDBCLTrainer(ContinualGRPOTrainer):
             k = self.args.rp_anchor_rollouts
             try:
                 with use_anchor:
-                    completions = generate_answers(anchor, self.processing_class, [r["prompt"] for r in rows],
-                                                   [r.get("images", r.get("image")) for r in rows],
-                                                   self.max_completion_length, num_samples=k,
-                                                   temperature=self.temperature)
+                    completions = evaluate.generate_answers(
+                        anchor, self.processing_class, [r["prompt"] for r in rows],
+                        [r.get("images", r.get("image")) for r in rows], self.max_completion_length,
+                        num_samples=k, temperature=self.temperature)
             finally:
                 anchor.train(was_training)
             reward_fn = self.reward_funcs[self.correctness_index]

@@ -86,6 +86,17 @@ def render_markdown(results: dict) -> str:
     return "\n\n".join(parts) + "\n"
 
 
+def _save_figure(fig, path: Path) -> None:
+    """Write a figure atomically (a kill never leaves a half-written PNG) and free it."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    tmp = path.with_name("tmp." + path.name)
+    fig.savefig(tmp, dpi=100)
+    plt.close(fig)
+    os.replace(tmp, path)
+
+
 def plot_heatmap(results: dict, path: Path) -> None:
     import matplotlib
 
@@ -106,11 +117,7 @@ def plot_heatmap(results: dict, path: Path) -> None:
             ax.text(c, r, f"{v:.0f}", ha="center", va="center", color="white" if v < 60 else "black")
     ax.set_title(f"{results['config']['method']} on {results['stream']['name']}: accuracy (%)")
     fig.colorbar(im, ax=ax)
-    fig.tight_layout()
-    tmp = path.with_name("tmp." + path.name)
-    fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    os.replace(tmp, path)
+    _save_figure(fig, path)
 
 
 def plot_portability(results: dict, path: Path) -> bool:
@@ -137,11 +144,7 @@ def plot_portability(results: dict, path: Path) -> bool:
     right.set(xlabel="GRPO step (tasks in order)", ylabel="RP", title="RP over training (mean, min–max)")
     left.legend()
     right.legend()
-    fig.tight_layout()
-    tmp = path.with_name("tmp." + path.name)
-    fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    os.replace(tmp, path)
+    _save_figure(fig, path)
     return True
 
 

@@ -12,13 +12,13 @@ from rdbcl.rdbcl_trainer import RDBCLTrainer
 @register_method
 class RDBCLMethod(GRPOMethod):
     name = "rdbcl"
-    family = "rl"
     trainer_cls = RDBCLTrainer
 
     def trainer_kwargs(self, ctx: TaskContext) -> dict:
+        kwargs = super().trainer_kwargs(ctx)
         # TRL computes the anchor's log-probs only when its scalar beta is non-zero: β_max = 0 is plain GRPO.
-        return {"args": ctx.task_args(reward_weights=ctx.task.reward_weights, beta=ctx.args.beta_max),
-                "correctness_reward": ctx.task.metric}
+        kwargs["args"].beta = ctx.args.beta_max
+        return {**kwargs, "correctness_reward": ctx.task.metric}
 
     def summarize(self, trainer: RDBCLTrainer) -> dict:
         """Per-task RP / β summary for the report: means over the task's steps, and every step's values."""
