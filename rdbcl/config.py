@@ -68,6 +68,15 @@ class ContinualConfig(GRPOConfig):
         beta_ema_decay: EMA decay of the RP median/spread across steps (0: current global batch only).
         beta_linear_lo / beta_linear_hi: RP range mapped onto [0, 1] by the ``linear`` schedule.
 
+    > Rewards
+
+    Args:
+        rewards: per-task reward overrides, ``{task_name: [reward, ...]}`` (``"*"``: every task); a reward is a name
+            (built-in, ``package.module:function``, ``path/file.py:function``) or ``{name, weight, params}``.
+            Unset: each task's own rewards from its stream.
+        on_reward_error: a reward that raises on a sample: ``raise`` (stop, naming reward, task and sample) or
+            ``zero`` (score 0, count it in ``reward_errors/<name>`` and the report).
+
     > Evaluation
 
     Args:
@@ -96,6 +105,10 @@ class ContinualConfig(GRPOConfig):
     beta_ema_decay: float = field(default=0.9, metadata={"help": "RDB-CL: EMA decay of RP median and spread."})
     beta_linear_lo: float = field(default=0.0, metadata={"help": "RDB-CL: RP mapped to g=0 by `linear`."})
     beta_linear_hi: float = field(default=1.0, metadata={"help": "RDB-CL: RP mapped to g=1 by `linear`."})
+    rewards: dict | str | None = field(default=None, metadata={"help": "Per-task reward overrides as YAML/JSON: "
+                                                                        "{task: [name | {name, weight, params}]}."})
+    on_reward_error: str = field(default="raise", metadata={"help": "A reward raising on a sample: `raise` or "
+                                                                    "`zero` (score 0 and count it)."})
     eval_batch_size: int = field(default=50, metadata={"help": "Prompts per batched greedy generation at eval."})
     eval_max_new_tokens: int = field(default=16, metadata={"help": "Maximum new tokens at evaluation."})
     eval_before_stream: bool = field(default=True, metadata={"help": "Evaluate the base model first (zero-shot row)."})
@@ -115,9 +128,38 @@ class ContinualConfig(GRPOConfig):
                 raise ValueError(f"{name}: must be {'>= 0' if name == 'warm_start_steps' else '>= 1'}, "
                                  f"got {getattr(self, name)}.")
         self._check_rdbcl()
+        self._check_rewards()
         if self.max_steps is None or self.max_steps <= 0:
             raise ValueError("max_steps: set the number of RL steps per task (> 0); epochs are ambiguous on a stream.")
 
+
+    def _check_rewards(self) -> None:
+        """Parse ``rewards`` (YAML mapping, or its JSON/YAML text from the command line) and resolve every reward now,
+        so a typo fails before anything is trained or written."""
+        import yaml
+
+        import reward_fns
+
+        if self.on_reward_error not in reward_fns.ON_ERROR:
+            raise ValueError(f"on_reward_error: must be one of {reward_fns.ON_ERROR}, got {self.on_reward_error!r}.")
+        if isinstance(self.rewards, str):
+            try:
+                self.rewards = yaml.safe_load(self.rewards)
+            except yaml.YAMLError as exc:
+                raise ValueError(f"rewards: not a YAML/JSON mapping: {exc}") from exc
+        if self.rewards is None:
+            return
+        if not isinstance(self.rewards, dict):
+            raise ValueError(f"rewards: expected a mapping {{task: [reward, ...]}}, got {self.rewards!r}.")
+        for task, specs in self.rewards.items():
+            if not isinstance(specs, list) or not specs:
+                raise ValueError(f"rewards.{task}: expected a non-empty list of rewards, got {specs!r}.")
+            for i, item in enumerate(specs):
+                spec = reward_fns.RewardSpec.parse(item, where=f"rewards.{task}[{i}]")
+                try:
+                    spec.function()
+                except (KeyError, AttributeError, FileNotFoundError, ImportError, TypeError) as exc:
+                    raise ValueError(f"rewards.{task}[{i}]: {exc}") from exc
 
     def _check_rdbcl(self) -> None:
         from rdbcl.kl import DIRECTIONS, SCHEDULES

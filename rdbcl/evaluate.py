@@ -16,10 +16,11 @@ if TYPE_CHECKING:
 
 @torch.no_grad()
 def generate_answers(model, processor, prompts: list, images: list, max_new_tokens: int, num_samples: int = 0,
-                     temperature: float = 1.0) -> list[str]:
+                     temperature: float = 1.0, return_ids: bool = False) -> list[str] | tuple[list[str], list]:
     """Completions for one batch of conversational prompts, each with its image(s).
 
-    Greedy with ``num_samples=0``; otherwise ``num_samples`` sampled completions per prompt, prompt-major.
+    Greedy with ``num_samples=0``; otherwise ``num_samples`` sampled completions per prompt, prompt-major. With
+    ``return_ids`` also the completions' token ids (padding removed), as TRL hands them to rewards.
     """
     texts = [processor.apply_chat_template(p, add_generation_prompt=True, tokenize=False) for p in prompts]
     image_lists = [im if isinstance(im, list) else [im] for im in images]
@@ -30,13 +31,19 @@ def generate_answers(model, processor, prompts: list, images: list, max_new_toke
     out = model.generate(**inputs, max_new_tokens=max_new_tokens, pad_token_id=tokenizer.pad_token_id,
                          eos_token_id=tokenizer.eos_token_id, **sampling)
     new_tokens = out[:, inputs["input_ids"].shape[1]:]
-    return tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
+    texts = tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
+    if not return_ids:
+        return texts
+    return texts, [row[row != tokenizer.pad_token_id].tolist() for row in new_tokens]
 
 
 def evaluate_task(model, processor, task: Task, batch_size: int = 50, max_new_tokens: int = 16,
-                  desc: str | None = None) -> dict:
-    """Accuracy (percent) of ``model`` on ``task.eval`` under the task's metric, plus a few sample predictions."""
-    metric = reward_fns.get(task.metric)
+                  desc: str | None = None, on_error: str = "raise") -> dict:
+    """Accuracy (percent) of ``model`` on ``task.eval`` under the task's metric, plus a few sample predictions.
+
+    The metric gets what a reward gets in training (prompts, completion ids, every column), so custom metrics work.
+    """
+    metric = task.metric_function(on_error)
     was_training = model.training
     model.eval()
     data = task.eval
@@ -44,9 +51,10 @@ def evaluate_task(model, processor, task: Task, batch_size: int = 50, max_new_to
     samples: list[dict] = []
     for start in tqdm(range(0, len(data), batch_size), desc=desc or f"eval {task.name}", leave=False):
         batch = data[start:start + batch_size]
-        completions = generate_answers(model, processor, batch["prompt"], batch["image"], max_new_tokens)
-        kwargs = {k: v for k, v in batch.items() if k not in ("prompt", "image")}
-        batch_scores = metric(completions=completions, **kwargs)
+        completions, ids = generate_answers(model, processor, batch["prompt"], batch["image"], max_new_tokens,
+                                            return_ids=True)
+        batch_scores = reward_fns.score(metric, completions=completions, completion_ids=ids,
+                                        prompts=batch["prompt"], **{k: v for k, v in batch.items() if k != "prompt"})
         scores.extend(0.0 if s is None else float(s) for s in batch_scores)
         if len(samples) < 5:
             samples.extend({"completion": c, "answer": a, "score": s}

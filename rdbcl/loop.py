@@ -47,12 +47,13 @@ class StreamRunner:
         self.model_path, self.timings["model_build_s"] = resolve_model_path(model_args)
         self.stream = stream or get_stream(stream_args.stream, n_train=stream_args.n_train,
                                            n_eval=stream_args.n_eval, seed=stream_args.stream_seed)
+        self.stream = self.stream.with_rewards(args.rewards)
         self.timings["setup_s"] = time.perf_counter() - start
 
     # ----------------------------------------------------------------------------------------------- evaluation
     def _evaluate_one(self, policy, processor, task, stage: str) -> float:
         return evaluate_task(policy, processor, task, self.args.eval_batch_size, self.args.eval_max_new_tokens,
-                             desc=f"eval {stage} on {task.name}")["accuracy"]
+                             desc=f"eval {stage} on {task.name}", on_error=self.args.on_reward_error)["accuracy"]
 
     def _evaluate_all(self, policy, processor, stage: str) -> list[float]:
         return [self._evaluate_one(policy, processor, task, stage) for task in self.stream]

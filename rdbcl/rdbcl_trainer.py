@@ -16,6 +16,7 @@ from contextlib import nullcontext
 import torch
 from transformers import TrainerCallback
 
+import reward_fns
 from rdbcl import evaluate
 from rdbcl.kl import RunningStats, per_sample_beta, robust_center_spread
 from rdbcl.portability import PortabilityInputs, get_estimator
@@ -177,7 +178,7 @@ class RDBCLTrainer(ContinualGRPOTrainer):
                 anchor.train(was_training)
             reward_fn = self.reward_funcs[self.correctness_index]
             columns = {c: [r[c] for r in rows for _ in range(k)] for c in rows[0] if c not in ("prompt", "image")}
-            scores = reward_fn(completions=completions, **columns)
+            scores = reward_fns.score(reward_fn, completions=completions, **columns)
             for i, key in enumerate(missing):
                 sample = [s for s in scores[i * k:(i + 1) * k] if s is not None]
                 passed = sum(s > self.args.rp_reward_threshold for s in sample)

@@ -1,14 +1,19 @@
-"""Turning untrusted model output into text and the graded answer span; never raises."""
+"""Turning untrusted model output into text, the graded answer span and numbers; nothing here raises."""
 
 from __future__ import annotations
 
+import math
 import re
+from fractions import Fraction
 from typing import Any
 
 
 ANSWER_RE = re.compile(r"<answer>(.*?)</answer>", re.DOTALL | re.IGNORECASE)
+TAG_RE = re.compile(r"</?answer>", re.IGNORECASE)
 FORMAT_RE = re.compile(r"^\s*(?:<think>(?:(?!</?think>).)*</think>\s*)?<answer>(?:(?!</?answer>).)*</answer>\s*$",
                        re.DOTALL | re.IGNORECASE)
+_NUMBER_TOKEN_RE = re.compile(r"[-+−]?(?:\d{1,3}(?:,\d{3})+(?!\d)|\d*\.\d+|\d+)(?:[eE][-+]?\d+)?"
+                              r"(?:\s*/\s*\d+(?:\.\d+)?)?")
 
 
 def completion_text(completion: Any) -> str:
@@ -19,16 +24,45 @@ def completion_text(completion: Any) -> str:
         last = completion[-1]
         content = last.get("content", "") if isinstance(last, dict) else last
         if isinstance(content, list):  # multimodal parts
-            return "".join(p.get("text", "") for p in content if isinstance(p, dict))
-        return content if isinstance(content, str) else str(content)
-    return "" if completion is None else str(completion)
+            return "".join(p["text"] for p in content if isinstance(p, dict) and isinstance(p.get("text"), str))
+        return content if isinstance(content, str) else "" if content is None else str(content)
+    return "" if completion is None or isinstance(completion, (list, dict)) else str(completion)
 
 
 def extract_answer(text: str) -> str | None:
-    """The text inside the last ``<answer>…</answer>``, or None when the model gave none."""
+    """The text inside the last ``<answer>…</answer>`` (stray inner tags removed), or None when there is none."""
     found = ANSWER_RE.findall(text)
-    return found[-1].strip() if found else None
+    return TAG_RE.sub("", found[-1]).strip() if found else None
+
+
+def answer_span(completion: Any) -> str | None:
+    """The graded answer of one completion: its ``<answer>`` span, or None."""
+    return extract_answer(completion_text(completion))
 
 
 def normalize(text: str) -> str:
     return " ".join(text.lower().strip().strip(".").split())
+
+
+def to_number(text: str) -> float | None:
+    """The one number ``text`` spells (``1,234``, ``-0.5``, ``3/4``, ``1e-3``, ``45%`` → 0.45, ``$12``), else None.
+
+    >>> [to_number(s) for s in ["1,234", "3/4", "45%", "$12.50", "-2e3", "1/0", "three", "1 2"]]
+    [1234.0, 0.75, 0.45, 12.5, -2000.0, None, None, None]
+    """
+    text = text.strip().strip(".").replace("−", "-").replace("$", "").replace("\\%", "%").strip()
+    percent = text.endswith("%")
+    text = text.rstrip("%").strip()
+    if not text or not _NUMBER_TOKEN_RE.fullmatch(text):
+        return None
+    try:
+        if "/" in text:
+            num, den = (Fraction(part.replace(",", "").strip()) for part in text.split("/"))
+            value = float(num / den) if den != 0 else math.nan
+        else:
+            value = float(text.replace(",", ""))
+    except (ValueError, ZeroDivisionError, OverflowError):
+        return None
+    if not math.isfinite(value):
+        return None
+    return value / 100.0 if percent else value

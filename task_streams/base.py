@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from datasets import Dataset
+
+import reward_fns
 
 
 SYSTEM_PROMPT = "Answer the question about the image as <answer>word</answer>, after <think>...</think> if needed."
@@ -17,16 +20,25 @@ class Task:
 
     ``train`` and ``eval`` have the columns TRL's trainers read: ``prompt`` (a conversation whose user turn holds
     an ``{"type": "image"}`` part), ``image`` (PIL image), ``answer`` (ground truth) and ``task`` (this task's
-    name, so mixed batches can route each sample to its own rewards).
+    name, so mixed batches can route each sample to its own rewards). ``rewards`` are reward specs (a name or
+    ``{name, weight, params}``, see ``reward_fns.RewardSpec``); ``metric`` is the strict score used at evaluation.
     """
 
     name: str
     train: Dataset
     eval: Dataset
-    rewards: list[str] = field(default_factory=lambda: ["exact_match", "format"])
-    reward_weights: list[float] | None = None
-    metric: str = "exact_match"
+    rewards: list = field(default_factory=lambda: ["exact_match", "format"])
+    metric: str | dict = "exact_match"
     labels: list[str] = field(default_factory=list)
+
+    def reward_functions(self, on_error: str = "raise", defaults: dict | None = None,
+                         qualify: bool = False) -> tuple[list[reward_fns.TaskReward], list[float]]:
+        """The training rewards (routed to this task's samples) and their weights, for TRL's trainer."""
+        return reward_fns.task_rewards(self.rewards, self.name, on_error, defaults, qualify)
+
+    def metric_function(self, on_error: str = "raise") -> reward_fns.TaskReward:
+        """The strict evaluation score: a reward function too, so that train and eval agree on "correct"."""
+        return reward_fns.task_reward(self.metric, self.name, on_error)
 
     @property
     def chance(self) -> float:
@@ -34,8 +46,11 @@ class Task:
         return 100.0 / len(self.labels) if self.labels else 0.0
 
     def describe(self) -> dict:
-        return {"name": self.name, "n_train": len(self.train), "n_eval": len(self.eval), "rewards": self.rewards,
-                "reward_weights": self.reward_weights, "metric": self.metric, "chance": self.chance,
+        def spec(item) -> dict:
+            return dataclasses.asdict(reward_fns.RewardSpec.parse(item, where=f"task {self.name!r}"))
+
+        return {"name": self.name, "n_train": len(self.train), "n_eval": len(self.eval),
+                "rewards": [spec(r) for r in self.rewards], "metric": spec(self.metric), "chance": self.chance,
                 "labels": self.labels}
 
 
@@ -53,6 +68,17 @@ class TaskStream:
     @property
     def names(self) -> list[str]:
         return [t.name for t in self.tasks]
+
+    def with_rewards(self, overrides: dict | None) -> TaskStream:
+        """The stream with some tasks' rewards replaced: ``{task_name: [reward, ...]}``, ``"*"`` for every task."""
+        if not overrides:
+            return self
+        unknown = sorted(set(overrides) - set(self.names) - {"*"})
+        if unknown:
+            raise ValueError(f"rewards: no task named {unknown} in stream {self.name!r}; its tasks are {self.names}.")
+        tasks = [dataclasses.replace(t, rewards=list(overrides.get(t.name, overrides.get("*", t.rewards))))
+                 for t in self.tasks]
+        return dataclasses.replace(self, tasks=tasks)
 
 
 def make_prompt(question: str, system_prompt: str = SYSTEM_PROMPT) -> list[dict]:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import reward_fns
 from rdbcl.methods.base import ContinualMethod, TaskContext, merged, register_method
 from rdbcl.trainer import ContinualGRPOTrainer
 
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel
+
+    from reward_fns import TaskReward
 
 
 @register_method
@@ -21,25 +22,34 @@ class GRPOMethod(ContinualMethod):
 
     def trainer_kwargs(self, ctx: TaskContext) -> dict:
         """Method-specific trainer arguments (subclasses extend)."""
-        return {"args": ctx.task_args(reward_weights=ctx.task.reward_weights)}
+        return {"args": ctx.task_args()}
+
+    def reward_functions(self, ctx: TaskContext) -> tuple[list[TaskReward], list[float]]:
+        """The task's rewards, routed to its own samples, with their weights (``rewards`` in the recipe overrides)."""
+        return ctx.task.reward_functions(ctx.args.on_reward_error,
+                                         defaults={"max_length": ctx.args.max_completion_length})
 
     def build_trainer(self, ctx: TaskContext) -> ContinualGRPOTrainer:
         """The task's trainer, exposed separately so tests and subclasses can inspect it before training."""
         task = ctx.task
         # TRL builds the reference model from this path (full fine-tuning): point it at the anchor's checkpoint.
         ctx.policy.config._name_or_path = str(ctx.anchor_path)
+        reward_funcs, weights = self.reward_functions(ctx)
+        kwargs = self.trainer_kwargs(ctx)
+        kwargs["args"].reward_weights = weights
         return self.trainer_cls(
             model=ctx.policy,
-            reward_funcs=[reward_fns.get(name) for name in task.rewards],
+            reward_funcs=reward_funcs,
             train_dataset=task.train,
             processing_class=ctx.processor,
             peft_config=ctx.peft_config if not hasattr(ctx.policy, "peft_config") else None,
-            **self.trainer_kwargs(ctx),
+            **kwargs,
         )
 
     def summarize(self, trainer: ContinualGRPOTrainer) -> dict:
-        """Method-specific per-task figures for the report."""
-        return {}
+        """Method-specific per-task figures for the report (subclasses extend): samples a reward failed on."""
+        errors = {f.__name__: f.errors for f in trainer.reward_funcs if getattr(f, "errors", 0)}
+        return {"reward_errors": errors} if errors else {}
 
     def train_task(self, ctx: TaskContext) -> PreTrainedModel:
         trainer = self.build_trainer(ctx)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from statistics import mean
 
+import reward_fns
 from rdbcl.methods.base import TaskContext, register_method
 from rdbcl.methods.grpo import GRPOMethod
 from rdbcl.rdbcl_trainer import RDBCLTrainer
@@ -18,12 +19,14 @@ class RDBCLMethod(GRPOMethod):
         kwargs = super().trainer_kwargs(ctx)
         # TRL computes the anchor's log-probs only when its scalar beta is non-zero: β_max = 0 is plain GRPO.
         kwargs["args"].beta = ctx.args.beta_max
-        return {**kwargs, "correctness_reward": ctx.task.metric}
+        metric = reward_fns.RewardSpec.parse(ctx.task.metric).name.rpartition(":")[2]
+        return {**kwargs, "correctness_reward": metric}
 
     def summarize(self, trainer: RDBCLTrainer) -> dict:
         """Per-task RP / β summary for the report: means over the task's steps, and every step's values."""
-        history = trainer.rp_history
+        summary, history = super().summarize(trainer), trainer.rp_history
         if not history:
-            return {}
+            return summary
         keys = [k for k in history[0] if k.startswith("rdbcl/")]
-        return {"mean_over_steps": {k: mean(h[k] for h in history if k in h) for k in keys}, "steps": history}
+        return {**summary, "mean_over_steps": {k: mean(h[k] for h in history if k in h) for k in keys},
+                "steps": history}

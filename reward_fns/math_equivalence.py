@@ -1,0 +1,79 @@
+"""Mathematical equivalence of the answer and the ground truth, decided by ``math-verify`` (sympy-backed).
+
+Answers and ground truths may be plain numbers, fractions, ``\\boxed{…}`` or bare LaTeX (``\\dfrac{3}{4}``) as in
+MATH-style data. Parsing is cached per string, since GRPO groups repeat answers and datasets repeat ground truths.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+
+from math_verify import parse, verify
+
+from reward_fns.parsing import answer_span, to_number
+from reward_fns.registry import register_reward
+
+
+MAX_CHARS = 1000  # longer "answers" are not maths answers; refusing them keeps sympy from pathological inputs
+_DELIMITED = ("$", "\\(", "\\[", "\\boxed")
+
+
+def _timeout() -> int | None:
+    # math-verify's timeouts use signal.alarm, which only works in the main thread (as TRL's accuracy_reward notes).
+    if threading.current_thread() is threading.main_thread():
+        return 5
+    for name in ("math_verify.parser", "math_verify.grader"):
+        logging.getLogger(name).setLevel(logging.ERROR)  # "timeout disabled" warnings, once per call otherwise
+    return None
+
+
+@functools.lru_cache(maxsize=65536)
+def _parsed(text: str, timeout: int | None) -> tuple:
+    """math-verify's parse of ``text``; bare LaTeX is wrapped in ``$…$`` so that its extractor finds it."""
+    text = text.strip()
+    if not text or len(text) > MAX_CHARS:
+        return ()
+    attempts = [text] if any(d in text for d in _DELIMITED) else [f"${text}$", text]
+    for attempt in attempts:
+        try:
+            result = parse(attempt, parsing_timeout=timeout, raise_on_error=False)
+        except Exception:  # noqa: BLE001 — model output is untrusted; an unparsable answer is just wrong
+            result = []
+        if result:
+            return tuple(result)
+    return ()
+
+
+def equivalent(predicted: str, truth: str) -> bool:
+    """Whether ``predicted`` and ``truth`` are the same mathematical object.
+
+    >>> equivalent("0.75", "\\\\dfrac{3}{4}"), equivalent("\\\\boxed{\\\\frac{1}{2}}", "2/4"), equivalent("3", "4")
+    (True, True, False)
+    """
+    a, b = to_number(predicted), to_number(truth)
+    if a is not None and b is not None and abs(a - b) > 1e-4 * max(1.0, abs(b)):
+        return False  # two plain numbers that differ beyond math-verify's 6-decimal rounding: no sympy needed
+    timeout = _timeout()
+    gold, answer = _parsed(truth, timeout), _parsed(predicted, timeout)
+    if not gold or not answer:
+        return False
+    try:
+        return bool(verify(list(gold), list(answer), timeout_seconds=timeout, raise_on_error=False))
+    except Exception:  # noqa: BLE001
+        return False
+
+
+@register_reward("math_equivalence")
+def math_equivalence(completions: list, answer: list, **kwargs) -> list[float]:
+    """1.0 when the ``<answer>`` span is mathematically equivalent to the ground truth, else 0.0.
+
+    >>> math_equivalence(["<answer>\\\\boxed{\\\\dfrac{3}{4}}</answer>", "<answer>1/0</answer>"], answer=["0.75", "1"])
+    [1.0, 0.0]
+    """
+    scores = []
+    for completion, truth in zip(completions, answer, strict=True):
+        span = answer_span(completion)
+        scores.append(1.0 if span is not None and equivalent(span, str(truth)) else 0.0)
+    return scores
