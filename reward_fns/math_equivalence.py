@@ -20,10 +20,10 @@ MAX_CHARS = 1000  # longer "answers" are not maths answers; refusing them keeps 
 _DELIMITED = ("$", "\\(", "\\[", "\\boxed")
 
 
-def _timeout() -> int | None:
+def _timeout(seconds: int) -> int | None:
     # math-verify's timeouts use signal.alarm, which only works in the main thread (as TRL's accuracy_reward notes).
     if threading.current_thread() is threading.main_thread():
-        return 5
+        return seconds
     for name in ("math_verify.parser", "math_verify.grader"):
         logging.getLogger(name).setLevel(logging.ERROR)  # "timeout disabled" warnings, once per call otherwise
     return None
@@ -46,8 +46,9 @@ def _parsed(text: str, timeout: int | None) -> tuple:
     return ()
 
 
-def equivalent(predicted: str, truth: str) -> bool:
-    """Whether ``predicted`` and ``truth`` are the same mathematical object.
+def equivalent(predicted: str, truth: str, timeout_seconds: int = 1) -> bool:
+    """Whether ``predicted`` and ``truth`` are the same mathematical object; undecided within the timeout
+    (per parse and per comparison, e.g. a power tower) counts as not equivalent.
 
     >>> equivalent("0.75", "\\\\dfrac{3}{4}"), equivalent("\\\\boxed{\\\\frac{1}{2}}", "2/4"), equivalent("3", "4")
     (True, True, False)
@@ -55,7 +56,7 @@ def equivalent(predicted: str, truth: str) -> bool:
     a, b = to_number(predicted), to_number(truth)
     if a is not None and b is not None and abs(a - b) > 1e-4 * max(1.0, abs(b)):
         return False  # two plain numbers that differ beyond math-verify's 6-decimal rounding: no sympy needed
-    timeout = _timeout()
+    timeout = _timeout(timeout_seconds)
     gold, answer = _parsed(truth, timeout), _parsed(predicted, timeout)
     if not gold or not answer:
         return False
@@ -66,7 +67,7 @@ def equivalent(predicted: str, truth: str) -> bool:
 
 
 @register_reward("math_equivalence")
-def math_equivalence(completions: list, answer: list, **kwargs) -> list[float]:
+def math_equivalence(completions: list, answer: list, timeout_seconds: int = 1, **kwargs) -> list[float]:
     """1.0 when the ``<answer>`` span is mathematically equivalent to the ground truth, else 0.0.
 
     >>> math_equivalence(["<answer>\\\\boxed{\\\\dfrac{3}{4}}</answer>", "<answer>1/0</answer>"], answer=["0.75", "1"])
@@ -75,5 +76,5 @@ def math_equivalence(completions: list, answer: list, **kwargs) -> list[float]:
     scores = []
     for completion, truth in zip(completions, answer, strict=True):
         span = answer_span(completion)
-        scores.append(1.0 if span is not None and equivalent(span, str(truth)) else 0.0)
+        scores.append(1.0 if span is not None and equivalent(span, str(truth), timeout_seconds) else 0.0)
     return scores
