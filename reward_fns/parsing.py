@@ -12,7 +12,7 @@ ANSWER_RE = re.compile(r"<answer>(.*?)</answer>", re.DOTALL | re.IGNORECASE)
 TAG_RE = re.compile(r"</?answer>", re.IGNORECASE)
 FORMAT_RE = re.compile(r"^\s*(?:<think>(?:(?!</?think>).)*</think>\s*)?<answer>(?:(?!</?answer>).)*</answer>\s*$",
                        re.DOTALL | re.IGNORECASE)
-_NUMBER_TOKEN_RE = re.compile(r"[-+−]?(?:\d{1,3}(?:,\d{3})+(?!\d)|\d*\.\d+|\d+)(?:[eE][-+]?\d+)?"
+_NUMBER_TOKEN_RE = re.compile(r"[-+−]?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\d)|\d*\.\d+|\d+)(?:[eE][-+]?\d+)?"
                               r"(?:\s*/\s*\d+(?:\.\d+)?)?")
 
 
@@ -47,8 +47,8 @@ def normalize(text: str) -> str:
 def to_number(text: str) -> float | None:
     """The one number ``text`` spells (``1,234``, ``-0.5``, ``3/4``, ``1e-3``, ``45%`` → 0.45, ``$12``), else None.
 
-    >>> [to_number(s) for s in ["1,234", "3/4", "45%", "$12.50", "-2e3", "1/0", "three", "1 2"]]
-    [1234.0, 0.75, 0.45, 12.5, -2000.0, None, None, None]
+    >>> [to_number(s) for s in ["1,234", "-1,234.5", "3/4", "45%", "$12.50", "-2e3", "1/0", "three", "1 2", "1,23"]]
+    [1234.0, -1234.5, 0.75, 0.45, 12.5, -2000.0, None, None, None, None]
     """
     text = text.strip().strip(".").replace("−", "-").replace("$", "").replace("\\%", "%").strip()
     percent = text.endswith("%")

@@ -158,3 +158,25 @@ def test_overlong_penalty_takes_the_run_max_length_by_default():
 def test_exact_match_accepts_a_list_of_acceptable_answers():
     em = reward_fns.get("exact_match")
     assert em([ans("grey"), ans("gray"), ans("black")], answer=[["gray", "grey"]] * 3) == [1.0, 1.0, 0.0]
+
+
+def _math_verify_alone(predicted: str, truth: str) -> bool:
+    from math_verify import parse, verify
+
+    def p(text: str):
+        return parse(text if "$" in text or "\\boxed" in text else f"${text}$")
+
+    return bool(verify(p(truth), p(predicted)))
+
+
+@pytest.mark.parametrize("prediction, truth", [
+    ("1234", "84x+27"), ("27+84x", "84x+27"), ("4", "\\sqrt{17}"), ("4.1231056", "\\sqrt{17}"), ("3", "\\dfrac{3}{4}"),
+    ("0.75", "\\frac{3}{4}"), ("2", "2.0000001"), ("2", "2.01"), ("\\frac{6}{8}", "\\dfrac{3}{4}"), ("1", "x^0"),
+    ("5", "(x+1)^2-x^2-2x+4"), ("-3", "\\sqrt{9}"), ("3", "\\sqrt{9}"), ("1,000", "1000"), ("7", "7"),
+])
+def test_math_shortcuts_decide_exactly_as_math_verify(prediction, truth):
+    """Identical texts, plain numbers, identical parses, number vs polynomial / constant are decided before
+    math-verify's symbolic comparison; each decision must be the one math-verify itself reaches."""
+    from reward_fns.math_equivalence import equivalent
+
+    assert equivalent(prediction, truth) == _math_verify_alone(prediction, truth)
