@@ -13,14 +13,14 @@ class StreamArguments:
     """Which task stream to run and how much of it.
 
     Args:
-        stream: registered stream name (``python -c "import task_streams; print(task_streams.available_streams())"``).
+        stream: registered stream name (``python -m task_streams list``) or the path of a stream file (.yaml).
         n_train: training rows per task (≤ 0: all).
         n_eval: held-out evaluation rows per task.
         stream_seed: seed of the row sampling.
         data_root: local root of a stream's released files (streams that read local data).
     """
 
-    stream: str = field(metadata={"help": "Registered task stream name, e.g. `embedded`."})
+    stream: str = field(metadata={"help": "Stream name (`python -m task_streams list`) or a stream file (.yaml)."})
     n_train: int = field(default=2000, metadata={"help": "Training rows per task (<= 0: all)."})
     n_eval: int = field(default=100, metadata={"help": "Held-out evaluation rows per task."})
     stream_seed: int = field(default=0, metadata={"help": "Seed of the row sampling."})
@@ -28,10 +28,11 @@ class StreamArguments:
 
     def __post_init__(self) -> None:
         _check_types(self)
-        from task_streams import available_streams
+        from task_streams import available_streams, is_stream_file
 
-        if self.stream not in available_streams():
-            raise ValueError(f"stream: unknown stream {self.stream!r}; choose one of {available_streams()}.")
+        if self.stream not in available_streams() and not is_stream_file(self.stream):
+            raise ValueError(f"stream: unknown stream {self.stream!r}; choose one of {available_streams()} or give "
+                             "the path of a stream file (.yaml).")
         if self.n_eval <= 0:
             raise ValueError(f"n_eval: must be positive to fill the accuracy matrix, got {self.n_eval}.")
 

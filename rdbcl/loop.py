@@ -46,7 +46,8 @@ class StreamRunner:
         start = time.perf_counter()
         self.model_path, self.timings["model_build_s"] = resolve_model_path(model_args)
         self.stream = stream or get_stream(stream_args.stream, n_train=stream_args.n_train,
-                                           n_eval=stream_args.n_eval, seed=stream_args.stream_seed)
+                                           n_eval=stream_args.n_eval, seed=stream_args.stream_seed,
+                                           data_root=stream_args.data_root)
         self.stream = self.stream.with_rewards(args.rewards)
         self.timings["setup_s"] = time.perf_counter() - start
 

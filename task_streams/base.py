@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from datasets import Dataset
 
@@ -30,6 +31,9 @@ class Task:
     rewards: list = field(default_factory=lambda: ["exact_match", "format"])
     metric: str | dict = "exact_match"
     labels: list[str] = field(default_factory=list)
+    mode: str = "rl"
+    note: str = ""
+    skipped: dict = field(default_factory=dict)
 
     def reward_functions(self, on_error: str = "raise", defaults: dict | None = None,
                          qualify: bool = False) -> tuple[list[reward_fns.TaskReward], list[float]]:
@@ -51,7 +55,7 @@ class Task:
 
         return {"name": self.name, "n_train": len(self.train), "n_eval": len(self.eval),
                 "rewards": [spec(r) for r in self.rewards], "metric": spec(self.metric), "chance": self.chance,
-                "labels": self.labels}
+                "labels": self.labels, "mode": self.mode, "note": self.note, "skipped_rows": self.skipped}
 
 
 @dataclass
@@ -81,10 +85,12 @@ class TaskStream:
         return dataclasses.replace(self, tasks=tasks)
 
 
-def make_prompt(question: str, system_prompt: str = SYSTEM_PROMPT) -> list[dict]:
+def make_prompt(question: str, system_prompt: str = SYSTEM_PROMPT, image: bool = True) -> list[dict]:
+    """TRL's conversational prompt; the user turn holds an image part when the sample has an image."""
+    parts = [{"type": "image"}] if image else []
     return [
         {"role": "system", "content": [{"type": "text", "text": system_prompt}]},
-        {"role": "user", "content": [{"type": "image"}, {"type": "text", "text": question}]},
+        {"role": "user", "content": [*parts, {"type": "text", "text": question}]},
     ]
 
 
@@ -104,7 +110,18 @@ def available_streams() -> list[str]:
     return sorted(_STREAMS)
 
 
+def is_stream_file(name: str) -> bool:
+    return name.endswith((".yaml", ".yml")) and Path(name).expanduser().is_file()
+
+
 def get_stream(name: str, **kwargs) -> TaskStream:
+    """A registered stream by name, or a user's stream file (``path/to/stream.yaml``)."""
+    if is_stream_file(name):
+        from task_streams.spec import load_stream_spec
+        from task_streams.yaml_stream import build_stream
+
+        return build_stream(load_stream_spec(Path(name).expanduser()), **kwargs)
     if name not in _STREAMS:
-        raise KeyError(f"Unknown stream {name!r}. Available streams: {', '.join(available_streams())}.")
+        raise KeyError(f"Unknown stream {name!r}. Available streams: {', '.join(available_streams())}; "
+                       "or give the path of a stream file (.yaml).")
     return _STREAMS[name](**kwargs)

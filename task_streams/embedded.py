@@ -76,7 +76,8 @@ def _sample(rows: list, n: int, seed: int) -> list:
 
 
 @register_stream("embedded")
-def embedded_stream(n_train: int = 2000, n_eval: int = 100, seed: int = 0, image_size: int = 64) -> TaskStream:
+def embedded_stream(n_train: int = 2000, n_eval: int = 100, seed: int = 0, image_size: int = 64,
+                    data_root: str | None = None) -> TaskStream:
     """Build the embedded colour → digits 0–4 → digits 5–9 stream.
 
     Args:
@@ -84,6 +85,7 @@ def embedded_stream(n_train: int = 2000, n_eval: int = 100, seed: int = 0, image
         n_eval: held-out evaluation rows per task, from each source's test split.
         seed: sampling seed.
         image_size: side of the digit images in pixels (easy-vqa images are 64×64).
+        data_root: unused (the data ships with pip packages).
     """
     specs = [
         ("colour", COLOURS, lambda split: _easy_vqa_rows(split, COLOURS)),

@@ -1,0 +1,96 @@
+"""``python -m task_streams list`` — the shipped streams; ``python -m task_streams check STREAM --data-root DIR`` —
+validate a local copy of a stream's released files: rows per task, missing images, unreadable images, bad rows."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from task_streams.base import _STREAMS, available_streams, is_stream_file
+from task_streams.data_error import DataError
+from task_streams.images import unreadable
+from task_streams.spec import StreamSpecError, load_stream_spec
+from task_streams.yaml_stream import build_stream
+
+
+def _stream_file(name: str) -> Path | None:
+    if is_stream_file(name):
+        return Path(name).expanduser()
+    return getattr(_STREAMS.get(name), "stream_file", None)
+
+
+def list_streams() -> int:
+    print(f"{'stream':<12} {'tasks':>5}  order")
+    for name in available_streams():
+        path = _stream_file(name)
+        if path is not None:
+            spec = load_stream_spec(path)
+            order = " → ".join(t.name + (" (eval only)" if t.mode == "eval_only" else "") for t in spec.tasks)
+            print(f"{name:<12} {len(spec.tasks):>5}  {order}")
+        else:
+            print(f"{name:<12} {3:>5}  colour → digit_0_4 → digit_5_9 (embedded, built from pip-shipped data)")
+    return 0
+
+
+def check(name: str, data_root: str | None) -> int:
+    """Build every task with all rows, skipping and counting bad ones, then decode every image."""
+    path = _stream_file(name)
+    if path is None:
+        print(f"check: {name!r} is not a stream file or a shipped stream ({available_streams()}).", file=sys.stderr)
+        return 2
+    spec = load_stream_spec(path)
+    logs: dict = {}
+    try:
+        stream = build_stream(spec, data_root=data_root, n_train=0, n_eval=0, skip_invalid=True, logs=logs)
+    except DataError as error:
+        print(f"check: {error}", file=sys.stderr)
+        return 1
+    problems = 0
+    print(f"{'task':<14} {'train':>8} {'eval':>8} {'bad rows':>9} {'missing img':>12} {'unreadable':>11}")
+    for task in stream:
+        log = logs[task.name]
+        broken = []
+        for split, data in (("train", task.train), ("eval", task.eval)):
+            if "image" not in data.column_names:
+                continue
+            paths = data.cast_column("image", _path_feature())["image"]
+            for row, image in enumerate(tqdm(paths, desc=f"{task.name} {split} images", leave=False)):
+                why = image and unreadable(image["path"])
+                if why:
+                    broken.append(f"{image['path']}: {why} ({split} row {row})")
+        print(f"{task.name:<14} {len(task.train):>8} {len(task.eval):>8} {log.total:>9} {log.missing_images:>12} "
+              f"{len(broken):>11}")
+        for line in [*log.examples[:5], *broken[:5]]:
+            print(f"    {line}")
+        problems += log.total + len(broken)
+    print("OK" if not problems else f"{problems} problem(s) found; rows with problems are skipped with "
+                                     "`skip_invalid: true` and counted in the report.")
+    return 0 if not problems else 1
+
+
+def _path_feature():
+    from datasets import Image
+
+    return Image(decode=False)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m task_streams", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("list", help="the shipped streams with their tasks")
+    checker = commands.add_parser("check", help="validate a local copy of a stream's files")
+    checker.add_argument("stream", help="shipped stream name or path of a stream file")
+    checker.add_argument("--data-root", default=None, help="folder holding the stream's released files")
+    args = parser.parse_args(argv)
+    try:
+        return list_streams() if args.command == "list" else check(args.stream, args.data_root)
+    except StreamSpecError as error:
+        print(f"{parser.prog}: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
