@@ -23,8 +23,9 @@ def generate_answers(model, processor, prompts: list, images: list, max_new_toke
     ``return_ids`` also the completions' token ids (padding removed), as TRL hands them to rewards.
     """
     texts = [processor.apply_chat_template(p, add_generation_prompt=True, tokenize=False) for p in prompts]
-    image_lists = [im if isinstance(im, list) else [im] for im in images]
-    inputs = processor(text=texts, images=image_lists, padding=True, return_tensors="pt").to(model.device)
+    image_lists = [im if isinstance(im, list) else [] if im is None else [im] for im in images or [None] * len(texts)]
+    visual = {"images": image_lists} if any(image_lists) else {}  # text-only batches (reasoning streams) pass none
+    inputs = processor(text=texts, padding=True, return_tensors="pt", **visual).to(model.device)
     tokenizer = getattr(processor, "tokenizer", processor)
     sampling = {"do_sample": False} if num_samples == 0 else {
         "do_sample": True, "temperature": temperature, "num_return_sequences": num_samples, "top_k": 0}
@@ -51,7 +52,7 @@ def evaluate_task(model, processor, task: Task, batch_size: int = 50, max_new_to
     samples: list[dict] = []
     for start in tqdm(range(0, len(data), batch_size), desc=desc or f"eval {task.name}", leave=False):
         batch = data[start:start + batch_size]
-        completions, ids = generate_answers(model, processor, batch["prompt"], batch["image"], max_new_tokens,
+        completions, ids = generate_answers(model, processor, batch["prompt"], batch.get("image"), max_new_tokens,
                                             return_ids=True)
         batch_scores = reward_fns.score(metric, completions=completions, completion_ids=ids,
                                         prompts=batch["prompt"], **{k: v for k, v in batch.items() if k != "prompt"})

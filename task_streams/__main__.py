@@ -7,13 +7,14 @@ import argparse
 import sys
 from pathlib import Path
 
+from datasets import Image
 from tqdm.auto import tqdm
 
 from task_streams.base import _STREAMS, available_streams, is_stream_file
 from task_streams.data_error import DataError
 from task_streams.images import unreadable
 from task_streams.spec import StreamSpecError, load_stream_spec
-from task_streams.yaml_stream import build_stream
+from task_streams.yaml_stream import TaskBuilder
 
 
 def _stream_file(name: str) -> Path | None:
@@ -36,33 +37,28 @@ def list_streams() -> int:
 
 
 def check(name: str, data_root: str | None) -> int:
-    """Build every task with all rows, skipping and counting bad ones, then decode every image."""
+    """Read every row of every task, skipping and counting bad ones, then decode every image."""
     path = _stream_file(name)
     if path is None:
         print(f"check: {name!r} is not a stream file or a shipped stream ({available_streams()}).", file=sys.stderr)
         return 2
     spec = load_stream_spec(path)
-    logs: dict = {}
-    try:
-        stream = build_stream(spec, data_root=data_root, n_train=0, n_eval=0, skip_invalid=True, logs=logs)
-    except DataError as error:
-        print(f"check: {error}", file=sys.stderr)
-        return 1
+    root = Path(data_root).expanduser() if data_root else None
     problems = 0
     print(f"{'task':<14} {'train':>8} {'eval':>8} {'bad rows':>9} {'missing img':>12} {'unreadable':>11}")
-    for task in stream:
-        log = logs[task.name]
-        broken = []
-        for split, data in (("train", task.train), ("eval", task.eval)):
-            if "image" not in data.column_names:
-                continue
-            paths = data.cast_column("image", _path_feature())["image"]
-            for row, image in enumerate(tqdm(paths, desc=f"{task.name} {split} images", leave=False)):
-                why = image and unreadable(image["path"])
-                if why:
-                    broken.append(f"{image['path']}: {why} ({split} row {row})")
-        print(f"{task.name:<14} {len(task.train):>8} {len(task.eval):>8} {log.total:>9} {log.missing_images:>12} "
-              f"{len(broken):>11}")
+    for task in spec.tasks:
+        builder = TaskBuilder(task, spec, root, skip_invalid=True)
+        try:
+            splits = {s: builder.split(s, 0, allow_empty=True) for s in ("train", "eval")}
+        except DataError as error:  # the split's file itself is missing or unreadable
+            print(f"{task.name:<14} {'-':>8} {'-':>8}\n    {error}", file=sys.stderr)
+            problems += 1
+            continue
+        broken = [f"{why} ({split} row {row})" for split, data in splits.items()
+                  for row, why in _unreadable_images(data, f"{task.name} {split}")]
+        log = builder.skipped
+        print(f"{task.name:<14} {len(splits['train']):>8} {len(splits['eval']):>8} {log.total:>9} "
+              f"{log.missing_images:>12} {len(broken):>11}")
         for line in [*log.examples[:5], *broken[:5]]:
             print(f"    {line}")
         problems += log.total + len(broken)
@@ -71,10 +67,13 @@ def check(name: str, data_root: str | None) -> int:
     return 0 if not problems else 1
 
 
-def _path_feature():
-    from datasets import Image
-
-    return Image(decode=False)
+def _unreadable_images(data, desc: str):
+    if "image" not in data.column_names:
+        return
+    for row, cell in enumerate(tqdm(data.cast_column("image", Image(decode=False))["image"], desc=desc, leave=False)):
+        why = cell and unreadable(cell["path"])
+        if why:
+            yield row, f"{cell['path']}: {why}"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -69,7 +69,7 @@ class TaskBuilder:
         root = Path(spec.image_root or stream.image_root)
         self.image_root = root if root.is_absolute() or data_root is None else data_root / root
 
-    def split(self, name: str, n: int, seed_offset: int = 0) -> Dataset:
+    def split(self, name: str, n: int, seed_offset: int = 0, allow_empty: bool = False) -> Dataset:
         spec = self.spec
         source = getattr(spec, name)
         n = source.n if source.n is not None else n
@@ -87,13 +87,14 @@ class TaskBuilder:
                 if not self.skip_invalid:
                     raise
                 self.skipped.add(name, error)
-        if not rows:
+        if not rows and not allow_empty:
             raise DataError(file, None, None, f"no usable rows for task {spec.name!r} ({name} split)")
         with_images = any(r.get("image") for r in rows)
         if with_images:
             for r in rows:
                 r.setdefault("image", None)
-        return Dataset.from_list(rows, features=_features(spec.answer_type, with_images))
+        features = _features(spec.answer_type, with_images)
+        return Dataset.from_dict({k: [r[k] for r in rows] for k in features}, features=features)
 
     def _row(self, record, file: Path, i: int) -> dict:
         spec = self.spec

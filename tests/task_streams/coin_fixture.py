@@ -1,0 +1,103 @@
+"""A miniature CoIN release: the LLaVA-style instruction files and image folders, in the released layout.
+
+Rows follow the schema CoIN's loaders and evaluators read (train: ``id``, ``image``, ``conversations``; test:
+``question_id``, ``image``, ``text``, ``answer`` or ``answer_bbox`` + ``size``), with question texts and answer
+conventions as in the released files (per-task instruction suffixes, ScienceQA option layout, normalised boxes).
+The rows are written for the tests, not copied from the dataset; images are small generated pictures.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from PIL import Image
+
+
+SUFFIX = "Answer the question using a single word or phrase."
+LETTER = "Answer with the option's letter from the given choices directly."
+INSTRUCTIONS = "playground/Instructions_Original"
+
+# task dir → (eval file, [(image or None, question, answer)] for train, [...] for eval)
+TASKS = {
+    "ScienceQA": ("test.json",
+                  [("ScienceQA/images/train/1/image.png",
+                    "Which of these states is farthest north?\nA. West Virginia\nB. Louisiana\nC. Arizona\n"
+                    f"D. Oklahoma\n{LETTER}", "A"),
+                   (None, "Which tense does the sentence use?\nMona will print her name with care.\n"
+                          f"A. present tense\nB. future tense\nC. past tense\n{LETTER}", "B")],
+                  [("ScienceQA/images/test/5/image.png",
+                    f"Which animal's feet are also adapted for swimming?\nA. duck\nB. cat\n{LETTER}", "A"),
+                   (None, f"What is the capital of Utah?\nA. Salt Lake City\nB. Denver\nC. Boise\n{LETTER}", "A")]),
+    "TextVQA": ("val.json",
+                [("TextVQA/train_images/003a8ae2ef43b901.jpg", f"what is the brand of this camera?\n{SUFFIX}",
+                  "dakota"),
+                 ("TextVQA/train_images/0054c91397f2fe05.jpg", f"what does the sign say?\n{SUFFIX}", "stop")],
+                [("TextVQA/train_images/00685bc495504d61.jpg", f"what number is on the bus?\n{SUFFIX}", "66")]),
+    "ImageNet": ("test.json",
+                 [("ImageNet_withlabel/train/n01514859/n01514859_1.JPEG",
+                   f"What is the object in the image?\n{SUFFIX}", "hen")],
+                 [("ImageNet_withlabel/val/ILSVRC2012_val_00000293.JPEG",
+                   f"What is the object in the image?\n{SUFFIX}", "cock")]),
+    "GQA": ("test.json",
+            [("GQA/images/2354786.jpg", f"Is the sky dark?\n{SUFFIX}", "yes")],
+            [("GQA/images/n288870.jpg", f"Do the shorts have dark color?\n{SUFFIX}", "yes")]),
+    "VizWiz": ("val.json",
+               [("VizWiz/train/VizWiz_train_00000000.jpg",
+                 f"What's the name of this product?\nWhen the provided information is insufficient, respond with "
+                 f"'Unanswerable'.\n{SUFFIX}", "basil leaves")],
+               [("VizWiz/val/VizWiz_val_00000000.jpg",
+                 f"Ok. There is another picture I hope it is a better one.\nWhen the provided information is "
+                 f"insufficient, respond with 'Unanswerable'.\n{SUFFIX}", "unanswerable")]),
+    "Grounding": ("test.json",
+                  [("COCO2014/train2014/COCO_train2014_000000581857.jpg",
+                    "Please provide the bounding box coordinate of the region this sentence describes: the lady with "
+                    "the blue shirt", "[0.38, 0.49, 0.87, 0.78]")],
+                  [("COCO2014/train2014/COCO_train2014_000000581839.jpg",
+                    "Please provide the bounding box coordinate of the region this sentence describes: left zebra",
+                    "[0.02, 0.21, 0.48, 0.93]")]),
+    "VQAv2": ("val.json",
+              [("COCO2014/train2014/COCO_train2014_000000458752.jpg", f"What is this photo taken looking through?\n"
+                f"{SUFFIX}", "net")],
+              [("COCO2014/val2014/COCO_val2014_000000262148.jpg", f"Where is he looking?\n{SUFFIX}", "down")]),
+    "OCRVQA": ("test.json",
+               [("OCR-VQA/images/000195850X.jpg", f"Who wrote this book?\n{SUFFIX}", "Dorothy Turner")],
+               [("OCR-VQA/images/0001713353.jpg", f"What is the title of this book?\n{SUFFIX}",
+                 "The Cat in the Hat")]),
+}
+
+
+def train_row(i: int, image: str | None, question: str, answer: str) -> dict:
+    row = {"id": str(i)}
+    if image:
+        row["image"] = image
+    prefix = "<image>\n" if image else ""
+    row["conversations"] = [{"from": "human", "value": prefix + question}, {"from": "gpt", "value": answer}]
+    return row
+
+
+def test_row(task: str, i: int, image: str | None, question: str, answer: str) -> dict:
+    row = {"question_id": i, "text": question}
+    if image:
+        row["image"] = image
+    if task == "Grounding":
+        row.update({"answer_bbox": answer, "size": [32, 24]})
+    else:
+        row["answer"] = answer
+    return row
+
+
+def write_coin(root: Path) -> Path:
+    """Write the miniature release under ``root`` and return it (the stream's ``--data_root``)."""
+    for task, (eval_file, train, evaluation) in TASKS.items():
+        folder = root / INSTRUCTIONS / task
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "train.json").write_text(json.dumps([train_row(i, *r) for i, r in enumerate(train)], indent=1))
+        (folder / eval_file).write_text(json.dumps([test_row(task, i, *r) for i, r in enumerate(evaluation)]))
+        for k, (image, _, _) in enumerate([*train, *evaluation]):
+            if image:
+                path = root / "cl_dataset" / image
+                path.parent.mkdir(parents=True, exist_ok=True)
+                Image.new("RGB", (32, 24), (40 * k % 255, 90, 160)).save(path, format="PNG" if image.endswith(
+                    ".png") else "JPEG")
+    return root
