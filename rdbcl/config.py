@@ -156,11 +156,7 @@ class ContinualConfig(GRPOConfig):
             if not isinstance(specs, list) or not specs:
                 raise ValueError(f"rewards.{task}: expected a non-empty list of rewards, got {specs!r}.")
             for i, item in enumerate(specs):
-                spec = reward_fns.RewardSpec.parse(item, where=f"rewards.{task}[{i}]")
-                try:
-                    spec.function()
-                except (KeyError, AttributeError, FileNotFoundError, ImportError, TypeError) as exc:
-                    raise ValueError(f"rewards.{task}[{i}]: {exc}") from exc
+                reward_fns.RewardSpec.checked(item, where=f"rewards.{task}[{i}]")
 
     def _check_rdbcl(self) -> None:
         from rdbcl.kl import DIRECTIONS, SCHEDULES

@@ -53,6 +53,17 @@ class RewardSpec:
             return cls(item["name"], float(weight), dict(params))
         raise ValueError(f"{where}: a reward is a name or a mapping with keys name, weight, params; got {item!r}.")
 
+    @classmethod
+    def checked(cls, item: Any, where: str = "reward") -> RewardSpec:
+        """``parse`` plus resolving the function now, so that a recipe or stream file with a typo fails at load time
+        with a ``ValueError`` naming ``where``."""
+        spec = cls.parse(item, where)
+        try:
+            spec.function()
+        except (KeyError, AttributeError, FileNotFoundError, ImportError, TypeError) as exc:
+            raise ValueError(f"{where}: {exc}") from exc
+        return spec
+
     def function(self, defaults: dict | None = None) -> RewardFunc:
         """The callable, with ``params`` bound; run-level ``defaults`` fill parameters the function declares."""
         accepted = inspect.signature(resolve(self.name)).parameters

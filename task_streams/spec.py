@@ -12,6 +12,9 @@ from pathlib import Path
 
 import yaml
 
+import reward_fns
+from task_streams.adapters import ADAPTERS
+
 
 ANSWER_TYPES = ("text", "letter", "number", "box", "answers")
 MODES = ("rl", "eval_only")
@@ -122,8 +125,6 @@ def load_stream_spec(path: str | Path) -> StreamSpec:
         raise StreamSpecError(f"{path}: cannot read the stream file: {exc}") from exc
     spec = _build(StreamSpec, data, str(path))
     spec.source_file = str(path)
-    from task_streams.adapters import ADAPTERS
-
     names = [t.name for t in spec.tasks]
     if len(set(names)) != len(names):
         raise StreamSpecError(f"{path}: task names must be unique, got {names}.")
@@ -138,12 +139,10 @@ def load_stream_spec(path: str | Path) -> StreamSpec:
             raise StreamSpecError(f"{where}.mode: must be one of {list(MODES)}, got {task.mode!r}.")
         if "{question}" not in task.question_template:
             raise StreamSpecError(f"{where}.question_template: must contain '{{question}}'.")
-        import reward_fns
-
         for j, item in enumerate([*task.rewards, task.metric]):
             key = f"rewards[{j}]" if j < len(task.rewards) else "metric"
             try:
-                reward_fns.RewardSpec.parse(item, where=f"{where}.{key}").function()
-            except (KeyError, AttributeError, FileNotFoundError, ImportError, TypeError, ValueError) as exc:
-                raise StreamSpecError(f"{where}.{key}: {exc}") from exc
+                reward_fns.RewardSpec.checked(item, where=f"{where}.{key}")
+            except ValueError as exc:
+                raise StreamSpecError(str(exc)) from exc
     return spec
