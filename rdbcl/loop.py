@@ -48,7 +48,13 @@ class StreamRunner:
         self.stream = stream or get_stream(stream_args.stream, n_train=stream_args.n_train,
                                            n_eval=stream_args.n_eval, seed=stream_args.stream_seed,
                                            data_root=stream_args.data_root)
-        self.stream = self.stream.with_rewards(args.rewards)
+        stream = self.stream.with_rewards(args.rewards)
+        # Held-out tasks (``mode: eval_only``) are never trained: evaluated before and after the stream for the
+        # zero-shot degradation; the accuracy matrix covers the trained tasks.
+        self.held_out = [t for t in stream if t.mode == "eval_only"]
+        self.stream = TaskStream(stream.name, [t for t in stream if t.mode != "eval_only"])
+        if not len(self.stream):
+            raise ValueError(f"stream {stream.name!r}: every task is eval_only; at least one task must be trained.")
         self.timings["setup_s"] = time.perf_counter() - start
 
     # ----------------------------------------------------------------------------------------------- evaluation
@@ -56,23 +62,33 @@ class StreamRunner:
         return evaluate_task(policy, processor, task, self.args.eval_batch_size, self.args.eval_max_new_tokens,
                              desc=f"eval {stage} on {task.name}", on_error=self.args.on_reward_error)["accuracy"]
 
-    def _evaluate_all(self, policy, processor, stage: str) -> list[float]:
-        return [self._evaluate_one(policy, processor, task, stage) for task in self.stream]
+    def _evaluate_all(self, policy, processor, stage: str, tasks=None) -> list[float]:
+        return [self._evaluate_one(policy, processor, task, stage) for task in (self.stream if tasks is None
+                                                                               else tasks)]
+
+    def _held_out_results(self, before: list[float], after: list[float] | None) -> list[dict]:
+        return [{"name": t.name, "before": b, "after": a, "degradation": None if a is None else b - a}
+                for t, b, a in zip(self.held_out, before, after or [None] * len(before), strict=True)]
 
     # ------------------------------------------------------------------------------------------------- results
-    def _results(self, acc, zero_shot, tasks_info, run_start) -> dict:
+    def _results(self, acc, zero_shot, tasks_info, run_start, held_out: list[dict] | None = None) -> dict:
         n = len(self.stream)
         complete = len(acc) == n
+        metrics = summarize(acc) if complete else None
+        if metrics is not None and held_out and all(h["degradation"] is not None for h in held_out):
+            metrics["zero_shot_degradation"] = sum(h["degradation"] for h in held_out) / len(held_out)
         self.timings.pop("total_s", None)  # keep it last
         self.timings["total_s"] = time.perf_counter() - run_start
         return {
             "config": {**_jsonable(self.args), "method": self.args.method},
             "stream_args": _jsonable(self.stream_args),
             "model_args": {**_jsonable(self.model_args), "resolved_model": self.model_path},
-            "stream": {"name": self.stream.name, "tasks": [t.describe() for t in self.stream]},
+            "stream": {"name": self.stream.name, "tasks": [t.describe() for t in self.stream],
+                       "held_out": [t.describe() for t in self.held_out]},
             "zero_shot": zero_shot,
             "acc": acc,
-            "metrics": summarize(acc) if complete else None,
+            "held_out": held_out or [],
+            "metrics": metrics,
             "tasks": tasks_info,
             "timings": dict(self.timings),
             "versions": versions(),
@@ -99,6 +115,7 @@ class StreamRunner:
             zero_shot = self._evaluate_all(policy, processor, "base")
             self.timings["eval_base_s"] = time.perf_counter() - start
 
+        held_out_before = self._evaluate_all(policy, processor, "base", self.held_out)
         acc: list[list[float]] = []
         tasks_info = [{"name": t.name, "chance": t.chance} for t in self.stream]
         anchor_path = base_path
@@ -146,10 +163,13 @@ class StreamRunner:
             acc.append(self._evaluate_all(policy, processor, f"after {task.name}"))
             self.timings[f"task{k}_eval_s"] = time.perf_counter() - start
             info["after"] = acc[k][k]
-            self._write(self._results(acc, zero_shot, tasks_info, run_start))
+            self._write(self._results(acc, zero_shot, tasks_info, run_start,
+                                      self._held_out_results(held_out_before, None)))
 
         for k, info in enumerate(tasks_info):
             info["final"] = acc[-1][k]
-        results = self._results(acc, zero_shot, tasks_info, run_start)
+        held_out = self._held_out_results(held_out_before,
+                                          self._evaluate_all(policy, processor, "final", self.held_out))
+        results = self._results(acc, zero_shot, tasks_info, run_start, held_out)
         self._write(results)
         return results

@@ -66,8 +66,21 @@ def portability_section(results: dict) -> list[str]:
 
 def metrics_table(metrics: dict) -> str:
     keys = ["last", "average", "mft", "bwt", "forgetting"]
-    return ("| Last | Average | MFT | BWT | Forgetting |\n|---|---|---|---|---|\n| "
+    titles = ["Last", "Average", "MFT", "BWT", "Forgetting"]
+    if "zero_shot_degradation" in metrics:
+        keys, titles = [*keys, "zero_shot_degradation"], [*titles, "Zero-shot degradation"]
+    return ("| " + " | ".join(titles) + " |\n|" + "---|" * len(keys) + "\n| "
             + " | ".join(_fmt(metrics.get(k)) for k in keys) + " |")
+
+
+def held_out_section(results: dict) -> list[str]:
+    """Held-out tasks: accuracy of the base model and of the final policy (zero-shot degradation = before − after)."""
+    rows = results.get("held_out") or []
+    if not rows:
+        return []
+    lines = ["| held-out task | before stream | after stream | degradation |", "|---|---|---|---|"]
+    lines += [f"| {h['name']} | {_fmt(h['before'])} | {_fmt(h['after'])} | {_fmt(h['degradation'])} |" for h in rows]
+    return ["## Held-out tasks (%)", "\n".join(lines)]
 
 
 def render_markdown(results: dict) -> str:
@@ -78,6 +91,7 @@ def render_markdown(results: dict) -> str:
         matrix_table(results),
         "## Stream metrics (%)", metrics_table(results["metrics"]) if results.get("metrics") else "(incomplete run)",
         "## Per task", task_table(results),
+        *held_out_section(results),
         *portability_section(results),
         "## Timings (s)",
         "| phase | seconds |\n|---|---|\n" + "\n".join(f"| {k} | {v:.1f} |" for k, v in timings.items()

@@ -76,3 +76,21 @@ def test_rdbcl_stream_reports_portability(tmp_path, two_task_stream):
         assert {"rdbcl/rp_hist", "rdbcl/beta_hist"} <= set(acc.Tags()["histograms"])
     assert (out / "rdbcl_portability.png").stat().st_size > 1000
     assert "Reasoning portability" in (out / "results.md").read_text()
+
+
+def test_held_out_tasks_are_not_trained_and_report_zero_shot_degradation(tmp_path, two_task_stream):
+    import dataclasses
+
+    from task_streams import TaskStream
+
+    colour, digits = two_task_stream.tasks
+    stream = TaskStream("embedded", [colour, dataclasses.replace(digits, mode="eval_only")])
+    results = _run(tmp_path, stream)
+    assert [t["name"] for t in results["stream"]["tasks"]] == ["colour"] and len(results["acc"]) == 1
+    assert [t["name"] for t in results["stream"]["held_out"]] == ["digit_0_4"]
+    (held,) = results["held_out"]
+    assert 0.0 <= held["before"] <= 100.0 and 0.0 <= held["after"] <= 100.0
+    assert held["degradation"] == pytest.approx(held["before"] - held["after"])
+    assert results["metrics"]["zero_shot_degradation"] == pytest.approx(held["degradation"])
+    assert not (tmp_path / "run" / "policies" / "task1-digit_0_4").exists()
+    assert "## Held-out tasks (%)" in (tmp_path / "run" / "results.md").read_text()
