@@ -24,15 +24,15 @@ def _stream_file(name: str) -> Path | None:
 
 
 def list_streams() -> int:
-    print(f"{'stream':<12} {'tasks':>5}  order")
+    print(f"{'stream':<16} {'tasks':>5}  order")
     for name in available_streams():
         path = _stream_file(name)
         if path is not None:
             spec = load_stream_spec(path)
             order = " → ".join(t.name + (" (eval only)" if t.mode == "eval_only" else "") for t in spec.tasks)
-            print(f"{name:<12} {len(spec.tasks):>5}  {order}")
+            print(f"{name:<16} {len(spec.tasks):>5}  {order}")
         else:
-            print(f"{name:<12} {3:>5}  colour → digit_0_4 → digit_5_9 (embedded, built from pip-shipped data)")
+            print(f"{name:<16} {3:>5}  colour → digit_0_4 → digit_5_9 (embedded, built from pip-shipped data)")
     return 0
 
 

@@ -6,6 +6,7 @@ Shipped streams live in ``task_streams/streams/``; users point a recipe's ``stre
 from __future__ import annotations
 
 import dataclasses
+import re
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,8 @@ class SourceSpec:
         generator: a ``reasoning-gym`` dataset name (procedural, offline); ``config`` holds its options.
         seed: seed of the subsample (and of the generator).
         n: rows to use (None: the run's ``n_train`` / ``n_eval``; ≤ 0: all).
+        image_root: folder this split's image paths are relative to, when it differs from the task's (MLLM-CL keeps
+            test images in ``<Task>_test/``).
     """
 
     path: str | None = None
@@ -43,14 +46,18 @@ class SourceSpec:
     config: dict = field(default_factory=dict)
     seed: int = 0
     n: int | None = None
+    image_root: str | None = None
 
 
 @dataclass
 class TaskSpec:
-    """One task. ``format`` names the adapter that reads its released files (``llava``, ``reasoning_gym``).
+    r"""One task. ``format`` names the adapter that reads its released files (``llava``, ``reasoning_gym``).
 
     ``answer_type``: ``text``, ``letter`` (multiple choice), ``number``, ``box`` ([x1, y1, x2, y2]) or ``answers``
-    (a list of acceptable / human answers). ``mode: eval_only`` marks tasks without a verifiable training reward.
+    (a list of acceptable / human answers). ``answer_pattern``: a regular expression whose first group is the final
+    answer inside a released reply (e.g. ``Answer:\s*(.+)$`` after a worked solution; test files' answer fields
+    are used as they are). ``mode: eval_only``: a held-out task, evaluated before and after the stream, never
+    trained.
     """
 
     name: str
@@ -59,6 +66,7 @@ class TaskSpec:
     eval: SourceSpec
     answer_type: str = "text"
     answer_field: str = "answer"
+    answer_pattern: str | None = None
     rewards: list = field(default_factory=lambda: ["exact_match", "format"])
     metric: str | dict = "exact_match"
     question_template: str = "{question}"
@@ -137,6 +145,12 @@ def load_stream_spec(path: str | Path) -> StreamSpec:
                                   f"{list(ANSWER_TYPES)}.")
         if task.mode not in MODES:
             raise StreamSpecError(f"{where}.mode: must be one of {list(MODES)}, got {task.mode!r}.")
+        if task.answer_pattern is not None:
+            try:
+                if re.compile(task.answer_pattern).groups < 1:
+                    raise re.error("needs one capture group for the answer")
+            except re.error as exc:
+                raise StreamSpecError(f"{where}.answer_pattern: {exc}") from exc
         if "{question}" not in task.question_template:
             raise StreamSpecError(f"{where}.question_template: must contain '{{question}}'.")
         for j, item in enumerate([*task.rewards, task.metric]):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import re
 from pathlib import Path
 
 from datasets import Dataset, Features, Image, Sequence, Value
@@ -66,8 +67,11 @@ class TaskBuilder:
             skip_invalid = stream.skip_invalid if spec.skip_invalid is None else spec.skip_invalid
         self.skip_invalid = skip_invalid
         self.skipped = SkipLog()
-        root = Path(spec.image_root or stream.image_root)
-        self.image_root = root if root.is_absolute() or data_root is None else data_root / root
+        self.answer_re = re.compile(spec.answer_pattern, re.DOTALL | re.MULTILINE) if spec.answer_pattern else None
+
+    def image_root(self, source) -> Path:
+        root = Path(source.image_root or self.spec.image_root or self.stream.image_root)
+        return root if root.is_absolute() or self.data_root is None else self.data_root / root
 
     def split(self, name: str, n: int, seed_offset: int = 0, allow_empty: bool = False) -> Dataset:
         spec = self.spec
@@ -75,6 +79,7 @@ class TaskBuilder:
         n = source.n if source.n is not None else n
         source = dataclasses.replace(source, n=n)
         file, records = self.adapter.records(spec, source, self.data_root)
+        image_root = self.image_root(source)
         order = list(range(len(records)))
         random.Random(source.seed + seed_offset).shuffle(order)
         rows = []
@@ -82,7 +87,7 @@ class TaskBuilder:
             if 0 < n <= len(rows):
                 break
             try:
-                rows.append(self._row(records[i], file, i))
+                rows.append(self._row(records[i], file, i, image_root))
             except DataError as error:
                 if not self.skip_invalid:
                     raise
@@ -96,16 +101,22 @@ class TaskBuilder:
         features = _features(spec.answer_type, with_images)
         return Dataset.from_dict({k: [r[k] for r in rows] for k in features}, features=features)
 
-    def _row(self, record, file: Path, i: int) -> dict:
+    def _row(self, record, file: Path, i: int, image_root: Path) -> dict:
         spec = self.spec
         raw = self.adapter.sample(record, spec, file, i)
+        if self.answer_re is not None and raw.response and isinstance(raw.answer, str):
+            found = self.answer_re.search(raw.answer)
+            if not found:
+                raise DataError(file, i, spec.answer_field, f"no final answer matching {spec.answer_pattern!r} "
+                                f"in {raw.answer[-80:]!r}")
+            raw.answer = found.group(1).strip()
         system = spec.system_prompt or self.stream.system_prompt or (SYSTEM_PROMPT if raw.image else
                                                                      TEXT_SYSTEM_PROMPT)
         question = spec.question_template.format(question=raw.question)
         row = {"prompt": make_prompt(question, system, image=raw.image is not None),
                "answer": checked_answer(raw.answer, spec.answer_type, file, i, spec.answer_field), "task": spec.name}
         if raw.image is not None:
-            row["image"] = resolve_image(self.image_root, raw.image, file, i)
+            row["image"] = resolve_image(image_root, raw.image, file, i)
         return row
 
 

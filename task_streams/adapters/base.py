@@ -12,11 +12,14 @@ from task_streams.data_error import DataError
 @dataclass
 class RawSample:
     """A record as the benchmark states it: question text, image path relative to the image root (or None) and
-    the ground truth in the released form (checked against the task's answer type afterwards)."""
+    the ground truth in the released form (checked against the task's answer type afterwards). ``response`` marks an
+    answer written as a reply (a conversation's gpt turn), from which a task's ``answer_pattern`` takes the final
+    answer; answer fields of test files are final answers already."""
 
     question: str
     image: str | None
     answer: Any
+    response: bool = False
 
 
 class Adapter:

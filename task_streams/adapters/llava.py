@@ -53,7 +53,8 @@ class LlavaAdapter(Adapter):
         image = record.get("image")
         if image is not None and not isinstance(image, str):
             raise DataError(file, row, "image", f"expected a path string, got {type(image).__name__}")
-        if "conversations" in record:
+        response = "conversations" in record
+        if response:
             question, answer = self._first_turn(record["conversations"], file, row)
         else:
             question = require_text(record, "text", file, row)
@@ -63,7 +64,7 @@ class LlavaAdapter(Adapter):
         question = question.replace("<image>", "").strip()
         if not question:
             raise DataError(file, row, "conversations" if "conversations" in record else "text", "empty question")
-        return RawSample(question, image, answer)
+        return RawSample(question, image, answer, response)
 
     @staticmethod
     def _first_turn(conversations, file: Path, row: int) -> tuple[str, str]:

@@ -8,10 +8,9 @@ The rows are written for the tests, not copied from the dataset; images are smal
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from PIL import Image
+from llava_fixture import FixtureTask, write_release
 
 
 SUFFIX = "Answer the question using a single word or phrase."
@@ -67,37 +66,11 @@ TASKS = {
 }
 
 
-def train_row(i: int, image: str | None, question: str, answer: str) -> dict:
-    row = {"id": str(i)}
-    if image:
-        row["image"] = image
-    prefix = "<image>\n" if image else ""
-    row["conversations"] = [{"from": "human", "value": prefix + question}, {"from": "gpt", "value": answer}]
-    return row
-
-
-def test_row(task: str, i: int, image: str | None, question: str, answer: str) -> dict:
-    row = {"question_id": i, "text": question}
-    if image:
-        row["image"] = image
-    if task == "Grounding":
-        row.update({"answer_bbox": answer, "size": [32, 24]})
-    else:
-        row["answer"] = answer
-    return row
-
-
 def write_coin(root: Path) -> Path:
     """Write the miniature release under ``root`` and return it (the stream's ``--data_root``)."""
-    for task, (eval_file, train, evaluation) in TASKS.items():
-        folder = root / INSTRUCTIONS / task
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "train.json").write_text(json.dumps([train_row(i, *r) for i, r in enumerate(train)], indent=1))
-        (folder / eval_file).write_text(json.dumps([test_row(task, i, *r) for i, r in enumerate(evaluation)]))
-        for k, (image, _, _) in enumerate([*train, *evaluation]):
-            if image:
-                path = root / "cl_dataset" / image
-                path.parent.mkdir(parents=True, exist_ok=True)
-                Image.new("RGB", (32, 24), (40 * k % 255, 90, 160)).save(path, format="PNG" if image.endswith(
-                    ".png") else "JPEG")
-    return root
+    tasks = {
+        name: FixtureTask(f"{INSTRUCTIONS}/{name}/train.json", f"{INSTRUCTIONS}/{name}/{eval_file}", train, evaluation,
+                          "cl_dataset", "cl_dataset", **({"answer_field": "answer_bbox", "extra": {"size": [32, 24]}}
+                                                         if name == "Grounding" else {}))
+        for name, (eval_file, train, evaluation) in TASKS.items()}
+    return write_release(root, tasks)
