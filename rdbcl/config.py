@@ -78,6 +78,14 @@ class ContinualConfig(GRPOConfig):
         on_reward_error: a reward that raises on a sample: ``raise`` (stop, naming reward, task and sample) or
             ``zero`` (score 0, count it in ``reward_errors/<name>`` and the report).
 
+    > Checkpoints and resume
+
+    Args:
+        checkpoint_steps: save a trainer checkpoint every N steps of each task (0: only the task boundaries); a
+            continued run resumes the interrupted task from its last checkpoint.
+        resume: continue the run already in ``output_dir`` when its configuration matches (a different
+            configuration is always refused); ``false`` refuses any existing run there.
+
     > Evaluation
 
     Args:
@@ -110,6 +118,9 @@ class ContinualConfig(GRPOConfig):
                                                                         "{task: [name | {name, weight, params}]}."})
     on_reward_error: str = field(default="raise", metadata={"help": "A reward raising on a sample: `raise` or "
                                                                     "`zero` (score 0 and count it)."})
+    checkpoint_steps: int = field(default=0, metadata={"help": "Trainer checkpoint every N steps of a task (0: "
+                                                                     "task boundaries only)."})
+    resume: bool = field(default=True, metadata={"help": "Continue the matching run already in output_dir."})
     eval_batch_size: int = field(default=50, metadata={"help": "Prompts per batched greedy generation at eval."})
     eval_max_new_tokens: int = field(default=16, metadata={"help": "Maximum new tokens at evaluation."})
     eval_before_stream: bool = field(default=True, metadata={"help": "Evaluate the base model first (zero-shot row)."})
@@ -124,10 +135,11 @@ class ContinualConfig(GRPOConfig):
             raise ValueError(f"method: unknown method {self.method!r}; choose one of {available_methods()}.")
         if self.anchor not in ("previous", "base"):
             raise ValueError(f"anchor: must be `previous` or `base`, got {self.anchor!r}.")
-        for name in ("warm_start_steps", "eval_batch_size", "eval_max_new_tokens", "warm_start_batch_size"):
-            if getattr(self, name) < (0 if name == "warm_start_steps" else 1):
-                raise ValueError(f"{name}: must be {'>= 0' if name == 'warm_start_steps' else '>= 1'}, "
-                                 f"got {getattr(self, name)}.")
+        for name in ("warm_start_steps", "checkpoint_steps", "eval_batch_size", "eval_max_new_tokens",
+                     "warm_start_batch_size"):
+            least = 0 if name in ("warm_start_steps", "checkpoint_steps") else 1
+            if getattr(self, name) < least:
+                raise ValueError(f"{name}: must be >= {least}, got {getattr(self, name)}.")
         self._check_rdbcl()
         self._check_rewards()
         if self.max_steps is None or self.max_steps <= 0:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import shutil
 import time
 from pathlib import Path
@@ -17,6 +18,7 @@ from rdbcl.methods import TaskContext, get_method
 from rdbcl.metrics import summarize
 from rdbcl.modeling import load_policy, load_processor, resolve_model_path, save_policy
 from rdbcl.report import versions, write_report
+from rdbcl.run_dir import RunDirectory, read_json, write_json
 from rdbcl.warm_start import warm_start
 from task_streams import TaskStream, get_stream
 
@@ -27,6 +29,13 @@ logger = get_logger(__name__)
 def _jsonable(obj) -> dict:
     return {k: v for k, v in dataclasses.asdict(obj).items()
             if isinstance(v, (str, int, float, bool, list, dict, type(None)))}
+
+
+def run_config(stream_args: StreamArguments, args: ContinualConfig, model_args: ModelConfig) -> dict:
+    """The configuration a run directory is bound to (see ``RunDirectory.claim``), as plain JSON values."""
+    config = {"config": {**_jsonable(args), "method": args.method}, "stream_args": _jsonable(stream_args),
+              "model_args": _jsonable(model_args)}
+    return json.loads(json.dumps(config, default=str))
 
 
 class StreamRunner:
@@ -43,6 +52,7 @@ class StreamRunner:
                              "the anchor is always the previous policy. Set `anchor: previous` or `use_peft: false`.")
         self.method = get_method(args.method)()
         self.timings: dict[str, float] = {}
+        self.previous_total_s = 0.0
         start = time.perf_counter()
         self.model_path, self.timings["model_build_s"] = resolve_model_path(model_args)
         self.stream = stream or get_stream(stream_args.stream, n_train=stream_args.n_train,
@@ -77,8 +87,8 @@ class StreamRunner:
         metrics = summarize(acc) if complete else None
         if metrics is not None and held_out and all(h["degradation"] is not None for h in held_out):
             metrics["zero_shot_degradation"] = sum(h["degradation"] for h in held_out) / len(held_out)
-        self.timings.pop("total_s", None)  # keep it last
-        self.timings["total_s"] = time.perf_counter() - run_start
+        self.timings.pop("total_s", None)  # keep it last; a continued run adds the interrupted run's time
+        self.timings["total_s"] = self.previous_total_s + time.perf_counter() - run_start
         return {
             "config": {**_jsonable(self.args), "method": self.args.method},
             "stream_args": _jsonable(self.stream_args),
@@ -100,63 +110,66 @@ class StreamRunner:
             write_report(results, self.output_dir)
 
     # ---------------------------------------------------------------------------------------------------- run
+    def _progress(self) -> dict | None:
+        """What an earlier, interrupted run of this configuration left (None for a fresh run)."""
+        run_dir = RunDirectory(self.output_dir)
+        resumed = False
+        if self.state.is_main_process:
+            resumed = run_dir.claim(run_config(self.stream_args, self.args, self.model_args), self.args.resume)
+        self.state.wait_for_everyone()
+        if not (resumed or (not self.state.is_main_process and run_dir.results is not None)):
+            return None
+        previous = run_dir.results
+        if previous is not None:
+            logger.info(f"Continuing the run in {self.output_dir}: {len(previous['acc'])} of {len(self.stream)} "
+                        "tasks done.", main_process_only=True)
+        return previous
+
     def run(self) -> dict:
         run_start = time.perf_counter()
         args = self.args
+        run_dir = RunDirectory(self.output_dir)
+        previous = self._progress()
+        if previous is not None and previous.get("complete"):
+            logger.info(f"The run in {self.output_dir} is complete; nothing to do.", main_process_only=True)
+            return previous
         processor = load_processor(self.model_path, self.model_args)
-        policy = load_policy(self.model_path, self.model_args)
         base_path = Path(self.model_path)
-        policies_dir = self.output_dir / "policies"
 
-        # ------------------------------------------------------------------ zero-shot row
-        zero_shot = None
-        if args.eval_before_stream:
+        if previous is None:  # ----------------------------------------- zero-shot row and held-out tasks, once
+            policy = load_policy(self.model_path, self.model_args)
+            tasks_info = [{"name": t.name, "chance": t.chance} for t in self.stream]
+            acc: list[list[float]] = []
             start = time.perf_counter()
-            zero_shot = self._evaluate_all(policy, processor, "base")
+            zero_shot = self._evaluate_all(policy, processor, "base") if args.eval_before_stream else None
+            held_out_before = self._evaluate_all(policy, processor, "base", self.held_out)
             self.timings["eval_base_s"] = time.perf_counter() - start
+            self._write(self._results(acc, zero_shot, tasks_info, run_start,
+                                      self._held_out_results(held_out_before, None)))
+        else:
+            acc, zero_shot, tasks_info = previous["acc"], previous["zero_shot"], previous["tasks"]
+            held_out_before = [h["before"] for h in previous["held_out"]]
+            self.timings.update({k: v for k, v in previous["timings"].items() if k != "total_s"})
+            self.previous_total_s = previous["timings"].get("total_s", 0.0)
+            last = len(acc) - 1
+            policy = load_policy(str(run_dir.policy(last, self.stream.tasks[last].name)) if acc else self.model_path,
+                                 self.model_args)
 
-        held_out_before = self._evaluate_all(policy, processor, "base", self.held_out)
-        acc: list[list[float]] = []
-        tasks_info = [{"name": t.name, "chance": t.chance} for t in self.stream]
-        anchor_path = base_path
-        for k, task in enumerate(self.stream):
-            info = tasks_info[k]
+        anchor_path = run_dir.policy(len(acc) - 1, self.stream.tasks[len(acc) - 1].name) if acc else base_path
+        for k in range(len(acc), len(self.stream)):
+            task, info = self.stream.tasks[k], tasks_info[k]
             info["before"] = acc[k - 1][k] if k > 0 else (zero_shot[k] if zero_shot else None)
-            logger.info(f"=== task {k + 1}/{len(self.stream)}: {task.name} ({args.method}) ===")
-            ctx = TaskContext(index=k, task=task, stream=self.stream, policy=policy,
-                              anchor_path=anchor_path if args.anchor == "previous" else base_path,
-                              processor=processor, args=args, peft_config=self.peft_config,
-                              output_dir=self.output_dir / "tasks" / f"task{k}-{task.name}")
-            self.method.before_task(ctx)
-
-            # -------------------------------------------------------------- optional SFT warm-start
-            if args.warm_start_steps > 0:
-                start = time.perf_counter()
-                warm_start(ctx)
-                self.timings[f"task{k}_warm_start_s"] = time.perf_counter() - start
-                info["after_warm_start"] = self._evaluate_one(ctx.policy, processor, task, "warm-start")
-
-            # -------------------------------------------------------------- train π_k
-            start = time.perf_counter()
-            policy = self.method.train_task(ctx)
-            self.timings[f"task{k}_train_s"] = time.perf_counter() - start
-            self.method.after_task(ctx, policy)
-            info["train_log"] = ctx.log.get("train_log", [])
-            info["warm_start_log"] = ctx.log.get("warm_start_log", [])
-            if ctx.log.get("method_summary"):
-                info[args.method] = ctx.log["method_summary"]
-
-            # -------------------------------------------------------------- save π_k: the next task's anchor
-            start = time.perf_counter()
-            task_policy_dir = policies_dir / f"task{k}-{task.name}"
-            if self.state.is_main_process:
-                policies_dir.mkdir(parents=True, exist_ok=True)
-                save_policy(policy, processor, task_policy_dir)
-                if not args.save_policies and k > 0 and anchor_path != base_path:
-                    shutil.rmtree(anchor_path, ignore_errors=True)
-            self.state.wait_for_everyone()
-            anchor_path = task_policy_dir
-            self.timings[f"task{k}_save_s"] = time.perf_counter() - start
+            task_dir, policy_dir = run_dir.task_dir(k, task.name), run_dir.policy(k, task.name)
+            if run_dir.has_policy(k, task.name):  # trained and saved before an interruption: only evaluate it
+                logger.info(f"=== task {k + 1}/{len(self.stream)}: {task.name}: saved policy found, evaluating it",
+                            main_process_only=True)
+                policy = load_policy(str(policy_dir), self.model_args)
+                info.update(read_json(task_dir / "task_info.json") or {})
+            else:
+                policy = self._train(k, task, info, policy, processor, anchor_path, base_path, task_dir, policy_dir)
+            if not args.save_policies and k > 0 and anchor_path != base_path and self.state.is_main_process:
+                shutil.rmtree(anchor_path, ignore_errors=True)
+            anchor_path = policy_dir
 
             # -------------------------------------------------------------- evaluate π_k on every task
             start = time.perf_counter()
@@ -173,3 +186,49 @@ class StreamRunner:
         results = self._results(acc, zero_shot, tasks_info, run_start, held_out)
         self._write(results)
         return results
+
+    def _train(self, k, task, info, policy, processor, anchor_path, base_path, task_dir, policy_dir):
+        """Train π_k (continuing from the task's last checkpoint if an interrupted run left one) and save it."""
+        args = self.args
+        checkpoint = RunDirectory.latest_checkpoint(task_dir, args.max_steps)
+        logger.info(f"=== task {k + 1}/{len(self.stream)}: {task.name} ({args.method})"
+                    + (f", continuing from {checkpoint}" if checkpoint else "") + " ===", main_process_only=True)
+        ctx = TaskContext(index=k, task=task, stream=self.stream, policy=policy,
+                          anchor_path=anchor_path if args.anchor == "previous" else base_path,
+                          processor=processor, args=args, peft_config=self.peft_config, output_dir=task_dir,
+                          resume_from=checkpoint)
+        self.method.before_task(ctx)
+
+        # -------------------------------------------------------------- optional SFT warm-start
+        if args.warm_start_steps > 0:
+            done = read_json(task_dir / "warm_start.json") if checkpoint else None
+            if done is None:  # a checkpoint of the RL phase already holds the warm-started weights
+                start = time.perf_counter()
+                warm_start(ctx)
+                self.timings[f"task{k}_warm_start_s"] = time.perf_counter() - start
+                done = {"after_warm_start": self._evaluate_one(ctx.policy, processor, task, "warm-start"),
+                        "warm_start_log": ctx.log.get("warm_start_log", [])}
+                if self.state.is_main_process:
+                    write_json(task_dir / "warm_start.json", done)
+            info.update(done)
+
+        # -------------------------------------------------------------- train π_k
+        start = time.perf_counter()
+        policy = self.method.train_task(ctx)
+        self.timings[f"task{k}_train_s"] = time.perf_counter() - start
+        self.method.after_task(ctx, policy)
+        info["train_log"] = ctx.log.get("train_log", [])
+        info.setdefault("warm_start_log", [])
+        if ctx.log.get("method_summary"):
+            info[args.method] = ctx.log["method_summary"]
+
+        # -------------------------------------------------------------- save π_k: the next task's anchor
+        start = time.perf_counter()
+        if self.state.is_main_process:
+            write_json(task_dir / "task_info.json", {key: v for key, v in info.items() if key != "before"})
+            save_policy(policy, processor, policy_dir)  # atomic: π_k exists completely or not at all
+            for old in task_dir.glob("checkpoint-*"):  # the task is done: its resume points are not needed
+                shutil.rmtree(old, ignore_errors=True)
+        self.state.wait_for_everyone()
+        self.timings[f"task{k}_save_s"] = time.perf_counter() - start
+        return policy

@@ -12,6 +12,7 @@ Two small hooks on TRL's ``GRPOTrainer`` and nothing forked:
 from __future__ import annotations
 
 from contextlib import nullcontext
+from pathlib import Path
 
 import torch
 from transformers import TrainerCallback
@@ -20,6 +21,7 @@ import reward_fns
 from rdbcl import evaluate
 from rdbcl.kl import RunningStats, per_sample_beta, robust_center_spread
 from rdbcl.portability import PortabilityInputs, get_estimator
+from rdbcl.run_dir import read_json, write_json
 from rdbcl.trainer import ContinualGRPOTrainer
 
 
@@ -85,7 +87,31 @@ class RDBCLTrainer(ContinualGRPOTrainer):
         self.rp_history: list[dict[str, float]] = []
         self._rewards_per_func: torch.Tensor | None = None
         self._pass_rate_cache: dict[str, float] = {}
-        self.add_callback(HistogramCallback(self))
+        self._histograms = HistogramCallback(self)
+        self.add_callback(self._histograms)
+
+    # ------------------------------------------------------------------------------------ checkpoint state
+    STATE_FILE = "rdbcl_state.json"
+
+    def _save_checkpoint(self, model, trial):
+        # RDB-CL's running RP statistics, history and pass-rate cache beside TRL's checkpoint, written before the
+        # trainer state that marks a checkpoint complete, so a resumed task maps RP to β as the uninterrupted one.
+        if self.args.should_save:
+            folder = Path(self.args.output_dir) / f"checkpoint-{self.state.global_step}"
+            write_json(folder / self.STATE_FILE, {
+                "center": self.rp_stats.center, "spread": self.rp_stats.spread, "rp_history": self.rp_history,
+                "pass_rate_cache": self._pass_rate_cache})
+        super()._save_checkpoint(model, trial)
+
+    def train(self, resume_from_checkpoint=None, *args, **kwargs):
+        saved = read_json(Path(resume_from_checkpoint) / self.STATE_FILE) if isinstance(resume_from_checkpoint,
+                                                                                         str) else None
+        if saved is not None:
+            self.rp_stats.center, self.rp_stats.spread = saved["center"], saved["spread"]
+            self.rp_history = saved["rp_history"]
+            self._pass_rate_cache = saved["pass_rate_cache"]
+            self._histograms.logged_upto = len(self.rp_history)
+        return super().train(resume_from_checkpoint, *args, **kwargs)
 
     # ------------------------------------------------------------------------------------------------ hooks
     def _calculate_rewards(self, inputs, prompts, completions, completion_ids_list):

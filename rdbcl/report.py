@@ -120,6 +120,8 @@ def plot_heatmap(results: dict, path: Path) -> None:
 
     names = [t["name"] for t in results["stream"]["tasks"]]
     rows = ([results["zero_shot"]] if results.get("zero_shot") is not None else []) + results["acc"]
+    if not rows:  # nothing evaluated yet (no zero-shot row requested)
+        return
     labels = (["(base)"] if results.get("zero_shot") is not None else []) + [f"after {n}" for n in names]
     grid = np.array([[np.nan if x is None else x for x in row] for row in rows], dtype=float)
     fig, ax = plt.subplots(figsize=(1.2 * len(names) + 2.5, 0.6 * len(rows) + 1.5))

@@ -102,10 +102,14 @@ def main(argv: list[str] | None = None) -> dict:
 
 def cli() -> None:
     """Console entry point: configuration errors print one clear line instead of a traceback."""
+    from rdbcl.run_dir import RunMismatchError
+
     try:
         main()
     except RecipeError as err:
         sys.exit(f"rdbcl-train: configuration error: {err}")
+    except RunMismatchError as err:
+        sys.exit(f"rdbcl-train: {err}")
 
 
 if __name__ == "__main__":

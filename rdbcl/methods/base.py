@@ -30,6 +30,7 @@ class TaskContext:
         args: the run's configuration; ``task_args`` derives the per-task copy.
         peft_config: LoRA config, or None for full fine-tuning.
         output_dir: this task's working directory.
+        resume_from: the task's last trainer checkpoint when an interrupted run is continued (None: start fresh).
     """
 
     index: int
@@ -41,6 +42,7 @@ class TaskContext:
     args: ContinualConfig
     peft_config: PeftConfig | None
     output_dir: Path
+    resume_from: str | None = None
     log: dict[str, Any] = field(default_factory=dict)
 
     def task_args(self, config_cls=None, **overrides):
@@ -48,7 +50,10 @@ class TaskContext:
         args = copy.copy(self.args)
         args.output_dir = str(self.output_dir)
         args.run_name = f"{self.args.run_name or 'rdbcl'}/task{self.index}-{self.task.name}"
-        args.save_strategy = "no"  # the stream loop saves each task's policy itself
+        # The loop saves each task's policy itself; trainer checkpoints are resume points inside a task.
+        every = getattr(self.args, "checkpoint_steps", 0)
+        args.save_strategy, args.save_steps, args.save_total_limit = ("steps", every, 2) if every > 0 else ("no",
+                                                                                                           500, None)
         for key, value in overrides.items():
             setattr(args, key, value)
         return args

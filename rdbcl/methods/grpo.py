@@ -53,7 +53,7 @@ class GRPOMethod(ContinualMethod):
 
     def train_task(self, ctx: TaskContext) -> PreTrainedModel:
         trainer = self.build_trainer(ctx)
-        trainer.train()
+        trainer.train(resume_from_checkpoint=ctx.resume_from)
         ctx.log["train_log"] = trainer.state.log_history
         ctx.log["method_summary"] = self.summarize(trainer)
         return merged(trainer.model)

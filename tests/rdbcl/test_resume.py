@@ -1,0 +1,81 @@
+"""A real run killed with SIGKILL mid-task, during evaluation and during a policy save, continued by rerunning the
+same command, ends with the same accuracy matrix and training curves as an uninterrupted run with the same seed."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+
+HERE = Path(__file__).parent
+ARGS = ["--method", "rdbcl", "--n_train", "32", "--n_eval", "8", "--max_steps", "4", "--checkpoint_steps", "2",
+        "--warm_start_steps", "2", "--warm_start_batch_size", "8", "--per_device_train_batch_size", "8",
+        "--num_generations", "4", "--max_completion_length", "8", "--eval_batch_size", "8", "--logging_steps", "1"]
+
+
+def _train(out: Path, *helper: str) -> subprocess.CompletedProcess:
+    """``python -m rdbcl.train ARGS`` (or the interrupting helper around it), as a user would rerun it."""
+    program = [*helper, "--"] if helper else ["-m", "rdbcl.train"]
+    return subprocess.run([sys.executable, *program, *ARGS, "--output_dir", str(out)], capture_output=True, text=True)
+
+
+def _kill(out: Path, point: str, n: int) -> None:
+    done = _train(out, str(HERE / "interrupt.py"), point, str(n))
+    assert done.returncode == -9, done.stdout[-2000:] + done.stderr[-3000:]
+
+
+def _curves(results: dict) -> list:
+    keys = ("loss", "kl", "reward", "rdbcl/beta/mean", "rdbcl/rp/mean")
+    return [[{k: e[k] for k in keys if k in e} for e in t["train_log"] if "loss" in e] for t in results["tasks"]]
+
+
+def test_killed_runs_continue_to_the_uninterrupted_result(tmp_path):
+    reference = _train(tmp_path / "reference")
+    assert reference.returncode == 0, reference.stderr[-3000:]
+    expected = json.loads((tmp_path / "reference" / "results.json").read_text())
+
+    run = tmp_path / "run"
+    _kill(run, "train", 7)  # task 1, before its 3rd step: its step-2 checkpoint is the resume point
+    progress = json.loads((run / "results.json").read_text())
+    assert len(progress["acc"]) == 1 and (run / "tasks" / "task1-digit_0_4" / "checkpoint-2").is_dir()
+    task0 = (run / "policies" / "task0-colour" / "model.safetensors").stat().st_mtime_ns
+
+    _kill(run, "eval", 3)  # continues task 1 from checkpoint-2, saves π_1, dies evaluating it
+    assert (run / "policies" / "task1-digit_0_4" / "config.json").is_file()
+    assert len(json.loads((run / "results.json").read_text())["acc"]) == 1
+
+    _kill(run, "save", 1)  # evaluates π_1 without retraining it, trains task 2, dies half-way through saving π_2
+    assert (run / "policies" / "task2-digit_5_9.partial").is_dir()
+    assert not (run / "policies" / "task2-digit_5_9").exists()
+
+    final = _train(run)
+    assert final.returncode == 0, final.stderr[-3000:]
+    resumed = json.loads((run / "results.json").read_text())
+    assert resumed["complete"] and resumed["acc"] == expected["acc"] and resumed["zero_shot"] == expected["zero_shot"]
+    assert resumed["acc"][0] == progress["acc"][0]  # rows computed before the kills are kept
+    assert _curves(resumed) == _curves(expected)  # same losses, KL to the same anchors, same β
+    assert (run / "policies" / "task0-colour" / "model.safetensors").stat().st_mtime_ns == task0  # not retrained
+    assert not list(run.glob("tasks/*/checkpoint-*"))  # finished tasks drop their resume points
+
+    again = _train(run)  # a complete run is not redone
+    assert again.returncode == 0 and json.loads((run / "results.json").read_text())["acc"] == expected["acc"]
+
+
+def test_a_different_configuration_is_refused_with_the_differences(tmp_path):
+    from rdbcl.loop import run_config
+    from rdbcl.run_dir import RunDirectory
+    from rdbcl.train import parse_args
+
+    out = tmp_path / "run"
+    argv = ["--max_steps", "1", "--beta", "0.04", "--output_dir", str(out)]
+    RunDirectory(out).claim(run_config(*parse_args(["--method", "grpo", *argv])), resume=True)  # an earlier run
+    done = subprocess.run([sys.executable, "-m", "rdbcl.train", "--method", "rdbcl", *argv], capture_output=True,
+                          text=True)
+    assert done.returncode == 1
+    message = done.stderr.strip().splitlines()[-1]
+    assert "holds a run with a different configuration; refusing to continue it. Differences: config.method: " \
+        "'grpo' in the run, 'rdbcl' now." in message
+    assert RunDirectory(out).claim(run_config(*parse_args(["--method", "grpo", *argv, "--logging_steps", "3"])),
+                                   resume=True)  # logging settings do not change what a run computes
