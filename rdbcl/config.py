@@ -128,6 +128,10 @@ class ContinualConfig(GRPOConfig):
 
     def __post_init__(self) -> None:
         _check_types(self, only=_OWN_FIELDS)
+        if not self.use_cpu and not _has_accelerator():
+            # Without it, transformers/accelerate set up no process group on a CPU-only machine and every process
+            # of a torchrun / `accelerate launch --multi_gpu` job would train alone; with it they use gloo.
+            self.use_cpu = True
         super().__post_init__()
         from rdbcl.methods import available_methods
 
@@ -192,6 +196,13 @@ class ContinualConfig(GRPOConfig):
             raise ValueError(f"beta_ema_decay: must be in [0, 1), got {self.beta_ema_decay}.")
         if self.beta_schedule == "linear" and self.beta_linear_hi <= self.beta_linear_lo:
             raise ValueError("beta_linear_hi: must be greater than beta_linear_lo.")
+
+
+def _has_accelerator() -> bool:
+    import torch
+
+    return torch.cuda.is_available() or (hasattr(torch, "xpu") and torch.xpu.is_available()) or (
+        hasattr(torch.backends, "mps") and torch.backends.mps.is_available())
 
 
 _OWN_FIELDS = {f.name for f in fields(ContinualConfig)} - {f.name for f in fields(GRPOConfig)}

@@ -53,6 +53,7 @@ class StreamRunner:
         self.method = get_method(args.method)()
         self.timings: dict[str, float] = {}
         self.previous_total_s = 0.0
+        self.eval_counts: dict[str, int] = {}
         start = time.perf_counter()
         self.model_path, self.timings["model_build_s"] = resolve_model_path(model_args)
         self.stream = stream or get_stream(stream_args.stream, n_train=stream_args.n_train,
@@ -69,8 +70,10 @@ class StreamRunner:
 
     # ----------------------------------------------------------------------------------------------- evaluation
     def _evaluate_one(self, policy, processor, task, stage: str) -> float:
-        return evaluate_task(policy, processor, task, self.args.eval_batch_size, self.args.eval_max_new_tokens,
-                             desc=f"eval {stage} on {task.name}", on_error=self.args.on_reward_error)["accuracy"]
+        result = evaluate_task(policy, processor, task, self.args.eval_batch_size, self.args.eval_max_new_tokens,
+                               desc=f"eval {stage} on {task.name}", on_error=self.args.on_reward_error)
+        self.eval_counts[task.name] = result["n"]  # rows scored (gathered over processes): the whole eval split
+        return result["accuracy"]
 
     def _evaluate_all(self, policy, processor, stage: str, tasks=None) -> list[float]:
         return [self._evaluate_one(policy, processor, task, stage) for task in (self.stream if tasks is None
@@ -98,6 +101,7 @@ class StreamRunner:
             "zero_shot": zero_shot,
             "acc": acc,
             "held_out": held_out or [],
+            "eval_rows": dict(self.eval_counts),
             "metrics": metrics,
             "tasks": tasks_info,
             "timings": dict(self.timings),
