@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import shutil
 import time
 from pathlib import Path
 
+import torch
 from accelerate import PartialState
 from accelerate.logging import get_logger
 from trl import ModelConfig, get_peft_config
@@ -24,6 +26,7 @@ from task_streams import TaskStream, get_stream
 
 
 logger = get_logger(__name__)
+METHOD_STATE = "method_state.pt"
 
 
 def _jsonable(obj) -> dict:
@@ -158,6 +161,8 @@ class StreamRunner:
             last = len(acc) - 1
             policy = load_policy(str(run_dir.policy(last, self.stream.tasks[last].name)) if acc else self.model_path,
                                  self.model_args)
+            if acc:
+                self._load_method_state(run_dir.task_dir(last, self.stream.tasks[last].name))
 
         anchor_path = run_dir.policy(len(acc) - 1, self.stream.tasks[len(acc) - 1].name) if acc else base_path
         for k in range(len(acc), len(self.stream)):
@@ -169,6 +174,7 @@ class StreamRunner:
                             main_process_only=True)
                 policy = load_policy(str(policy_dir), self.model_args)
                 info.update(read_json(task_dir / "task_info.json") or {})
+                self._load_method_state(task_dir)
             else:
                 policy = self._train(k, task, info, policy, processor, anchor_path, base_path, task_dir, policy_dir)
             if not args.save_policies and k > 0 and anchor_path != base_path and self.state.is_main_process:
@@ -190,6 +196,11 @@ class StreamRunner:
         results = self._results(acc, zero_shot, tasks_info, run_start, held_out)
         self._write(results)
         return results
+
+    def _load_method_state(self, task_dir: Path) -> None:
+        """The method's cross-task state as it was after the given task (for a continued run)."""
+        if (task_dir / METHOD_STATE).is_file():
+            self.method.load_state_dict(torch.load(task_dir / METHOD_STATE, weights_only=False))
 
     def _train(self, k, task, info, policy, processor, anchor_path, base_path, task_dir, policy_dir):
         """Train π_k (continuing from the task's last checkpoint if an interrupted run left one) and save it."""
@@ -230,6 +241,11 @@ class StreamRunner:
         start = time.perf_counter()
         if self.state.is_main_process:
             write_json(task_dir / "task_info.json", {key: v for key, v in info.items() if key != "before"})
+            method_state = self.method.state_dict()
+            if method_state:
+                tmp = task_dir / ".method_state.pt.tmp"
+                torch.save(method_state, tmp)
+                os.replace(tmp, task_dir / METHOD_STATE)
             save_policy(policy, processor, policy_dir)  # atomic: π_k exists completely or not at all
             for old in task_dir.glob("checkpoint-*"):  # the task is done: its resume points are not needed
                 shutil.rmtree(old, ignore_errors=True)

@@ -78,6 +78,14 @@ class ContinualMethod:
     def after_task(self, ctx: TaskContext, policy: PreTrainedModel) -> None:
         pass
 
+    def state_dict(self) -> dict:
+        """State carried across tasks (buffers, Fisher estimates, earlier adapters), saved after each task so that
+        a continued run restores it; tensors are fine (``torch.save``)."""
+        return {}
+
+    def load_state_dict(self, state: dict) -> None:
+        pass
+
 
 _METHODS: dict[str, type[ContinualMethod]] = {}
 

@@ -79,3 +79,52 @@ def test_a_different_configuration_is_refused_with_the_differences(tmp_path):
         "'grpo' in the run, 'rdbcl' now." in message
     assert RunDirectory(out).claim(run_config(*parse_args(["--method", "grpo", *argv, "--logging_steps", "3"])),
                                    resume=True)  # logging settings do not change what a run computes
+
+
+def test_a_methods_cross_task_state_is_restored_when_a_run_continues(tmp_path, two_task_stream):
+    import shutil
+
+    import torch
+
+    from rdbcl.loop import StreamRunner
+    from rdbcl.methods import register_method
+    from rdbcl.methods.base import _METHODS
+    from rdbcl.methods.grpo import GRPOMethod
+    from rdbcl.train import parse_args
+
+    class Remembering(GRPOMethod):
+        """GRPO that remembers the tasks it has seen (as a replay buffer or Fisher estimate would be)."""
+
+        name = "remembering"
+
+        def __init__(self):
+            self.seen: list[str] = []
+
+        def before_task(self, ctx):
+            self.seen.append(ctx.task.name)
+
+        def state_dict(self):
+            return {"seen": list(self.seen), "weights": torch.ones(2)}
+
+        def load_state_dict(self, state):
+            self.seen = list(state["seen"])
+
+    register_method(Remembering)
+    try:
+        out = tmp_path / "run"
+        argv = ["--method", "remembering", "--max_steps", "1", "--warm_start_steps", "0", "--num_generations", "4",
+                "--per_device_train_batch_size", "8", "--max_completion_length", "4", "--eval_batch_size", "8",
+                "--output_dir", str(out)]
+        StreamRunner(*parse_args(argv), stream=two_task_stream).run()
+        # as if the run had been killed while training task 1: its policy and row are gone
+        results = json.loads((out / "results.json").read_text())
+        results.update(acc=results["acc"][:1], complete=False)
+        (out / "results.json").write_text(json.dumps(results))
+        shutil.rmtree(out / "policies" / "task1-digit_0_4")
+        runner = StreamRunner(*parse_args(argv), stream=two_task_stream)
+        runner.run()
+        assert runner.method.seen == ["colour", "digit_0_4"]  # task 0 restored from its saved state, then task 1
+        saved = torch.load(out / "tasks" / "task1-digit_0_4" / "method_state.pt", weights_only=False)
+        assert saved["seen"] == ["colour", "digit_0_4"] and torch.equal(saved["weights"], torch.ones(2))
+    finally:
+        _METHODS.pop("remembering", None)
