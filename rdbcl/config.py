@@ -69,6 +69,19 @@ class ContinualConfig(GRPOConfig):
         beta_ema_decay: EMA decay of the RP median/spread across steps (0: current global batch only).
         beta_linear_lo / beta_linear_hi: RP range mapped onto [0, 1] by the ``linear`` schedule.
 
+    > SFT baselines (methods ``seq_ft``, ``replay``, ``ewc``, ``lwf``; ``max_steps``/``learning_rate`` apply)
+
+    Args:
+        replay_buffer_size: rows of earlier tasks kept for replay.
+        replay_ratio: fraction of each task's training rows drawn from the buffer.
+        replay_strategy: ``reservoir`` (uniform over all rows seen) or ``per_task`` (equal quota per task).
+        ewc_lambda: weight λ of the EWC penalty.
+        ewc_online: keep one decayed Fisher and the latest anchor (online EWC) instead of one term per task.
+        ewc_gamma: decay of the online Fisher.
+        fisher_batches: training batches used to estimate a task's diagonal Fisher.
+        lwf_alpha: weight of LwF's distillation term.
+        lwf_temperature: distillation temperature.
+
     > Rewards
 
     Args:
@@ -114,6 +127,15 @@ class ContinualConfig(GRPOConfig):
     beta_ema_decay: float = field(default=0.9, metadata={"help": "RDB-CL: EMA decay of RP median and spread."})
     beta_linear_lo: float = field(default=0.0, metadata={"help": "RDB-CL: RP mapped to g=0 by `linear`."})
     beta_linear_hi: float = field(default=1.0, metadata={"help": "RDB-CL: RP mapped to g=1 by `linear`."})
+    replay_buffer_size: int = field(default=500, metadata={"help": "Replay: rows of earlier tasks kept."})
+    replay_ratio: float = field(default=0.2, metadata={"help": "Replay: fraction of rows from the buffer."})
+    replay_strategy: str = field(default="reservoir", metadata={"help": "Replay: `reservoir` or `per_task`."})
+    ewc_lambda: float = field(default=1e4, metadata={"help": "EWC: penalty weight λ."})
+    ewc_online: bool = field(default=False, metadata={"help": "EWC: one decayed Fisher instead of one per task."})
+    ewc_gamma: float = field(default=1.0, metadata={"help": "EWC: decay of the online Fisher."})
+    fisher_batches: int = field(default=16, metadata={"help": "EWC: batches for a task's diagonal Fisher."})
+    lwf_alpha: float = field(default=1.0, metadata={"help": "LwF: weight of the distillation term."})
+    lwf_temperature: float = field(default=2.0, metadata={"help": "LwF: distillation temperature."})
     rewards: dict | str | None = field(default=None, metadata={"help": "Per-task reward overrides as YAML/JSON: "
                                                                         "{task: [name | {name, weight, params}]}."})
     on_reward_error: str = field(default="raise", metadata={"help": "A reward raising on a sample: `raise` or "
@@ -146,9 +168,26 @@ class ContinualConfig(GRPOConfig):
                 raise ValueError(f"{name}: must be >= {least}, got {getattr(self, name)}.")
         self._check_rdbcl()
         self._check_rewards()
+        self._check_sft()
         if self.max_steps is None or self.max_steps <= 0:
             raise ValueError("max_steps: set the number of RL steps per task (> 0); epochs are ambiguous on a stream.")
 
+
+    def _check_sft(self) -> None:
+        from rdbcl.replay_buffer import STRATEGIES
+
+        if self.replay_strategy not in STRATEGIES:
+            raise ValueError(f"replay_strategy: must be one of {STRATEGIES}, got {self.replay_strategy!r}.")
+        if not 0.0 <= self.replay_ratio < 1.0:
+            raise ValueError(f"replay_ratio: must be in [0, 1), got {self.replay_ratio}.")
+        for name in ("replay_buffer_size", "fisher_batches"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name}: must be >= 1, got {getattr(self, name)}.")
+        for name in ("ewc_lambda", "lwf_alpha", "ewc_gamma"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name}: must be >= 0, got {getattr(self, name)}.")
+        if self.lwf_temperature <= 0:
+            raise ValueError(f"lwf_temperature: must be > 0, got {self.lwf_temperature}.")
 
     def _check_rewards(self) -> None:
         """Parse ``rewards`` (YAML mapping, or its JSON/YAML text from the command line) and resolve every reward now,

@@ -25,11 +25,17 @@ def to_sft_dataset(train: Dataset) -> Dataset:
     return train.map(lambda row: {"completion": answer_completion(row["answer"])})
 
 
-def sft_args(ctx: TaskContext, max_steps: int, learning_rate: float, batch_size: int) -> SFTConfig:
-    """SFT arguments sharing the run's devices, precision, logging and seed."""
+def sft_args(ctx: TaskContext, max_steps: int, learning_rate: float, batch_size: int, phase: str = "warm_start",
+             checkpoints: bool = False) -> SFTConfig:
+    """SFT arguments sharing the run's devices, precision, logging and seed.
+
+    ``phase`` names the run and output subdirectory (``""``: the task's directory itself, where a continued run looks
+    for resume points); ``checkpoints`` saves one every ``checkpoint_steps``.
+    """
     base = ctx.args
+    every = base.checkpoint_steps if checkpoints else 0
     return SFTConfig(
-        output_dir=str(ctx.output_dir / "warm_start"),
+        output_dir=str(ctx.output_dir / phase),
         max_steps=max_steps,
         learning_rate=learning_rate,
         per_device_train_batch_size=batch_size,
@@ -42,8 +48,10 @@ def sft_args(ctx: TaskContext, max_steps: int, learning_rate: float, batch_size:
         seed=base.seed,
         logging_steps=base.logging_steps,
         report_to=base.report_to,
-        run_name=f"{base.run_name or 'rdbcl'}/task{ctx.index}-{ctx.task.name}/warm_start",
-        save_strategy="no",
+        run_name=f"{base.run_name or 'rdbcl'}/task{ctx.index}-{ctx.task.name}" + (f"/{phase}" if phase else ""),
+        save_strategy="steps" if every > 0 else "no",
+        save_steps=every if every > 0 else 500,
+        save_total_limit=2 if every > 0 else None,
         completion_only_loss=True,
         max_length=None,
         dataset_num_proc=None,

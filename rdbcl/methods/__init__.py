@@ -1,7 +1,11 @@
 """Continual methods, selected by ``method:`` in a recipe."""
 
-from rdbcl.methods import grpo as _grpo  # noqa: F401  (registers)
-from rdbcl.methods import rdbcl as _rdbcl  # noqa: F401  (registers)
+from rdbcl.methods import ewc as _ewc  # noqa: F401  (each import registers its method)
+from rdbcl.methods import grpo as _grpo  # noqa: F401
+from rdbcl.methods import lwf as _lwf  # noqa: F401
+from rdbcl.methods import rdbcl as _rdbcl  # noqa: F401
+from rdbcl.methods import replay as _replay  # noqa: F401
+from rdbcl.methods import sft as _sft  # noqa: F401
 from rdbcl.methods.base import ContinualMethod, TaskContext, available_methods, get_method, register_method
 
 
