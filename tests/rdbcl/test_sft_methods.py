@@ -1,0 +1,149 @@
+"""The SFT baselines' defining mechanisms, with numbers, and all of them end to end on the embedded stream."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from datasets import Dataset
+
+from rdbcl.penalties import DistillationPenalty, EWCPenalty, diagonal_fisher
+from rdbcl.replay_buffer import ReplayBuffer
+
+
+# --------------------------------------------------------------------------------------------------------------- EWC
+def _model() -> torch.nn.Module:
+    torch.manual_seed(0)
+    return torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.Linear(2, 1))
+
+
+def test_ewc_is_zero_at_the_anchor_and_quadratic_in_fisher_weighted_distance():
+    model = _model()
+    anchor = {n: p.detach().clone() for n, p in model.named_parameters()}
+    fisher = {"0.weight": torch.full((2, 3), 2.0), "1.bias": torch.tensor([0.5])}  # other parameters are free
+    penalty = EWCPenalty([(anchor, fisher)], weight=10.0)
+    assert penalty(model).item() == 0.0
+    with torch.no_grad():
+        model[0].weight.add_(0.1)
+        model[0].bias.add_(5.0)  # no Fisher: moves freely
+    assert penalty(model).item() == pytest.approx(0.5 * 10.0 * 2.0 * 6 * 0.1**2)
+    with torch.no_grad():
+        model[0].weight.add_(0.1)  # twice the distance: four times the penalty
+        model[1].bias.sub_(0.2)
+    assert penalty(model).item() == pytest.approx(0.5 * 10.0 * (2.0 * 6 * 0.2**2 + 0.5 * 0.2**2))
+
+
+def test_ewc_sums_one_term_per_task_and_its_gradient_pulls_back():
+    model = _model()
+    a1 = {n: p.detach().clone() for n, p in model.named_parameters()}
+    a2 = {n: p + 1.0 for n, p in a1.items()}
+    ones = {n: torch.ones_like(p) for n, p in a1.items()}
+    both = EWCPenalty([(a1, ones), (a2, ones)], weight=2.0)
+    n_params = sum(p.numel() for p in model.parameters())
+    assert both(model).item() == pytest.approx(0.5 * 2.0 * n_params)  # 0 to the first anchor, 1 per weight to the 2nd
+    both(model).backward()
+    assert all(torch.allclose(p.grad, torch.full_like(p, -2.0)) for p in model.parameters())
+
+
+def test_diagonal_fisher_is_the_mean_squared_gradient():
+    model = torch.nn.Linear(2, 1, bias=False)
+    with torch.no_grad():
+        model.weight.copy_(torch.tensor([[1.0, -1.0]]))
+    batches = [{"x": torch.tensor([[1.0, 2.0]]), "y": torch.tensor([[0.0]])},
+               {"x": torch.tensor([[3.0, 1.0]]), "y": torch.tensor([[1.0]])}]
+
+    def loss(m, b):
+        return ((m(b["x"]) - b["y"]) ** 2).sum()
+
+    fisher = diagonal_fisher(model, batches, loss)
+    # grad = 2 (w·x − y) x: batch 1 → 2(−1)(1, 2) = (−2, −4); batch 2 → 2(2 − 1)(3, 1) = (6, 2)
+    assert torch.allclose(fisher["weight"], torch.tensor([[(4 + 36) / 2, (16 + 4) / 2]]))
+    assert model.weight.grad is None  # leaves no gradients behind
+
+
+# ------------------------------------------------------------------------------------------------------------ replay
+def _rows(task: str, n: int) -> Dataset:
+    return Dataset.from_dict({"answer": [f"{task}{i}" for i in range(n)], "task": [task] * n})
+
+
+@pytest.mark.parametrize("ratio", [0.2, 0.5])
+def test_replay_mix_matches_its_ratio(ratio):
+    buffer = ReplayBuffer(capacity=50, seed=0)
+    buffer.add("a", _rows("a", 200))
+    mixed = buffer.mix(_rows("b", 80), ratio)
+    replayed = sum(t == "a" for t in mixed["task"])
+    assert replayed / len(mixed) == pytest.approx(ratio, abs=0.01) and sum(t == "b" for t in mixed["task"]) == 80
+
+
+def test_reservoir_stays_bounded_and_uniform_and_per_task_splits_evenly():
+    buffer = ReplayBuffer(capacity=100, strategy="reservoir", seed=0)
+    buffer.add("a", _rows("a", 1000))
+    buffer.add("b", _rows("b", 1000))
+    share = sum(t == "a" for t, _ in buffer.slots) / len(buffer)
+    assert len(buffer) == 100 and 0.35 < share < 0.65  # each row seen kept with probability 100 / 2000
+    per_task = ReplayBuffer(capacity=90, strategy="per_task", seed=0)
+    for task in ("a", "b", "c"):
+        per_task.add(task, _rows(task, 200))
+    assert sorted(sum(t == x for t, _ in per_task.slots) for x in "abc") == [30, 30, 30]
+    assert ReplayBuffer(10).mix(_rows("b", 5), 0.5)["task"] == ["b"] * 5  # an empty buffer replays nothing
+
+
+# --------------------------------------------------------------------------------------------------------------- LwF
+def test_distillation_is_zero_when_student_is_teacher_and_positive_otherwise(tiny_model_path):
+    from transformers import AutoModelForImageTextToText
+
+    student = AutoModelForImageTextToText.from_pretrained(tiny_model_path, dtype=torch.float32)
+    teacher = AutoModelForImageTextToText.from_pretrained(tiny_model_path, dtype=torch.float32)
+    ids = torch.tensor([[5, 6, 7, 8, 9, 10]])
+    inputs = {"input_ids": ids, "attention_mask": torch.ones_like(ids),
+              "labels": torch.tensor([[-100, -100, -100, 8, 9, 10]])}
+    penalty = DistillationPenalty(teacher, weight=1.0, temperature=2.0)
+    assert penalty(student, inputs).item() == pytest.approx(0.0, abs=1e-7)
+    with torch.no_grad():
+        student.lm_head.weight.add_(0.05 * torch.randn_like(student.lm_head.weight))
+    term = penalty(student, inputs)
+    assert term.item() > 1e-4 and term.requires_grad
+    no_answer = {**inputs, "labels": torch.full_like(ids, -100)}
+    assert penalty(student, no_answer).item() == 0.0
+
+
+# ------------------------------------------------------------------------------------------------------ end to end
+@pytest.mark.parametrize("method", ["seq_ft", "replay", "ewc", "lwf"])
+def test_sft_methods_run_end_to_end(tmp_path, two_task_stream, method):
+    from rdbcl.loop import StreamRunner
+    from rdbcl.train import parse_args
+
+    argv = ["--method", method, "--max_steps", "3", "--warm_start_steps", "0", "--per_device_train_batch_size", "8",
+            "--learning_rate", "0.001", "--fisher_batches", "2", "--replay_ratio", "0.5", "--replay_buffer_size", "64",
+            "--eval_batch_size", "8",
+            "--logging_steps", "1", "--output_dir", str(tmp_path / "run")]
+    runner = StreamRunner(*parse_args(argv), stream=two_task_stream)
+    results = runner.run()
+    written = json.loads((tmp_path / "run" / "results.json").read_text())
+    assert written["complete"] and written["acc"] == results["acc"] and len(written["acc"]) == 2
+    logs = [[e for e in t["train_log"] if "loss" in e] for t in written["tasks"]]
+    assert [len(log) for log in logs] == [3, 3]
+    penalty = {"ewc": "penalty/ewc", "lwf": "penalty/lwf"}.get(method)
+    if penalty:  # nothing to preserve on the first task; a positive pull once the second one moves
+        assert not any(penalty in e for e in logs[0]) and logs[1][-1][penalty] > 0
+    if method == "replay":
+        assert len(runner.method.buffer) == 64 and {t for t, _ in runner.method.buffer.slots} == {"colour",
+                                                                                                     "digit_0_4"}
+    if method == "ewc":
+        (anchor, fisher), _ = runner.method.terms
+        assert set(anchor) == set(fisher) and all((f >= 0).all() for f in fisher.values())
+    state = tmp_path / "run" / "tasks" / "task1-digit_0_4" / "method_state.pt"
+    assert state.is_file() == (method in ("replay", "ewc"))
+
+
+def test_ewc_refuses_lora_with_a_clear_message(tmp_path, two_task_stream):
+    from rdbcl.loop import StreamRunner
+    from rdbcl.train import parse_args
+
+    argv = ["--method", "ewc", "--max_steps", "1", "--warm_start_steps", "0", "--use_peft", "true",
+            "--lora_target_modules", "q_proj", "v_proj", "--eval_before_stream", "false",
+            "--output_dir", str(tmp_path / "run")]
+    runner = StreamRunner(*parse_args(argv), stream=two_task_stream)
+    with pytest.raises(ValueError, match="ewc: needs full fine-tuning"):
+        runner.run()
