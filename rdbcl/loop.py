@@ -19,7 +19,7 @@ from rdbcl.evaluate import evaluate_task
 from rdbcl.methods import TaskContext, get_method
 from rdbcl.metrics import summarize
 from rdbcl.modeling import load_policy, load_processor, resolve_model_path, save_policy
-from rdbcl.report import versions, write_report
+from rdbcl.report import peak_memory_mb, versions, write_report
 from rdbcl.run_dir import RunDirectory, read_json, write_json
 from rdbcl.warm_start import warm_start
 from task_streams import TaskStream, get_stream
@@ -108,6 +108,7 @@ class StreamRunner:
             "metrics": metrics,
             "tasks": tasks_info,
             "timings": dict(self.timings),
+            "peak_memory_mb": peak_memory_mb(),
             "versions": versions(),
             "complete": complete,
         }

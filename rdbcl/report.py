@@ -8,6 +8,18 @@ import platform
 from pathlib import Path
 
 
+def peak_memory_mb() -> dict[str, float]:
+    """Peak memory of this process so far: resident set (CPU) and, on CUDA, the largest allocation."""
+    import resource
+
+    import torch
+
+    peak = {"cpu_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}  # kilobytes on Linux
+    if torch.cuda.is_available():
+        peak["cuda_allocated"] = torch.cuda.max_memory_allocated() / 2**20
+    return peak
+
+
 def versions() -> dict[str, str]:
     import accelerate
     import datasets
