@@ -34,6 +34,8 @@ def sft_args(ctx: TaskContext, max_steps: int, learning_rate: float, batch_size:
     """
     base = ctx.args
     every = base.checkpoint_steps if checkpoints else 0
+    saving = {"save_strategy": "steps", "save_steps": every, "save_total_limit": 2} if every > 0 else {
+        "save_strategy": "no"}
     return SFTConfig(
         output_dir=str(ctx.output_dir / phase),
         max_steps=max_steps,
@@ -49,9 +51,7 @@ def sft_args(ctx: TaskContext, max_steps: int, learning_rate: float, batch_size:
         logging_steps=base.logging_steps,
         report_to=base.report_to,
         run_name=f"{base.run_name or 'rdbcl'}/task{ctx.index}-{ctx.task.name}" + (f"/{phase}" if phase else ""),
-        save_strategy="steps" if every > 0 else "no",
-        save_steps=every if every > 0 else 500,
-        save_total_limit=2 if every > 0 else None,
+        **saving,
         completion_only_loss=True,
         max_length=None,
         dataset_num_proc=None,

@@ -51,9 +51,9 @@ class TaskContext:
         args.output_dir = str(self.output_dir)
         args.run_name = f"{self.args.run_name or 'rdbcl'}/task{self.index}-{self.task.name}"
         # The loop saves each task's policy itself; trainer checkpoints are resume points inside a task.
-        every = getattr(self.args, "checkpoint_steps", 0)
-        args.save_strategy, args.save_steps, args.save_total_limit = ("steps", every, 2) if every > 0 else ("no",
-                                                                                                           500, None)
+        args.save_strategy = "no"
+        if self.args.checkpoint_steps > 0:
+            args.save_strategy, args.save_steps, args.save_total_limit = "steps", self.args.checkpoint_steps, 2
         for key, value in overrides.items():
             setattr(args, key, value)
         return args

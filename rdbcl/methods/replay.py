@@ -17,6 +17,7 @@ class ReplayMethod(SFTMethod):
 
     def __init__(self):
         self.buffer: ReplayBuffer | None = None
+        self._restored: dict | None = None  # a continued run's buffer, bound to the stream's datasets at the next task
 
     def _buffer(self, ctx: TaskContext) -> ReplayBuffer:
         if self.buffer is None:
@@ -34,11 +35,10 @@ class ReplayMethod(SFTMethod):
         return {"buffer": self.buffer.state_dict()} if self.buffer is not None else {}
 
     def load_state_dict(self, state: dict) -> None:
-        self._pending = state.get("buffer")
+        self._restored = state.get("buffer")
 
     def before_task(self, ctx: TaskContext) -> None:
-        pending = getattr(self, "_pending", None)
-        if pending is not None:  # a continued run: the buffer indexes the stream's earlier tasks' datasets
+        if self._restored is not None:  # the buffer indexes rows of the stream's earlier tasks
             earlier = {t.name: t.train for t in ctx.stream.tasks[:ctx.index]}
-            self._buffer(ctx).load_state_dict(pending, earlier)
-            self._pending = None
+            self._buffer(ctx).load_state_dict(self._restored, earlier)
+            self._restored = None

@@ -147,3 +147,14 @@ def test_ewc_refuses_lora_with_a_clear_message(tmp_path, two_task_stream):
     runner = StreamRunner(*parse_args(argv), stream=two_task_stream)
     with pytest.raises(ValueError, match="ewc: needs full fine-tuning"):
         runner.run()
+
+
+def test_replay_buffer_state_survives_a_resume():
+    data = {"a": _rows("a", 100), "b": _rows("b", 100)}
+    buffer = ReplayBuffer(capacity=30, seed=3)
+    for task, rows in data.items():
+        buffer.add(task, rows)
+    restored = ReplayBuffer(capacity=30, seed=99)
+    restored.load_state_dict(buffer.state_dict(), data)
+    assert restored.slots == buffer.slots
+    assert restored.sample(10)["answer"] == buffer.sample(10)["answer"]  # same random stream from here on
