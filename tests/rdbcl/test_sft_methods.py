@@ -108,8 +108,57 @@ def test_distillation_is_zero_when_student_is_teacher_and_positive_otherwise(tin
     assert penalty(student, no_answer).item() == 0.0
 
 
+# ------------------------------------------------------------------------------------------------------------ mm_ewc
+def test_parameters_are_grouped_into_vision_projector_and_language():
+    from rdbcl.methods.mm_ewc import param_group
+
+    assert [param_group(n) for n in (
+        "model.vision_model.encoder.layers.0.mlp.fc1.weight", "model.connector.modality_projection.proj.weight",
+        "model.text_model.layers.0.self_attn.q_proj.weight", "lm_head.weight",  # Idefics3 / SmolVLM
+        "model.visual.blocks.0.attn.qkv.weight", "model.visual.merger.mlp.0.weight",  # Qwen2.5-VL
+        "model.language_model.layers.0.mlp.up_proj.weight", "model.multi_modal_projector.linear_1.weight",  # LLaVA
+    )] == ["vision", "projector", "language", "language", "vision", "projector", "language", "projector"]
+
+
+def test_adaptive_weights_put_each_module_on_the_same_scale():
+    from rdbcl.methods.mm_ewc import adaptive_weights, param_group
+
+    fisher = {"model.vision_model.w": torch.full((4,), 1e-2), "model.connector.w": torch.full((2,), 1e-6),
+              "model.text_model.w": torch.full((10,), 1e-4)}
+    weights = adaptive_weights(fisher)
+    total = torch.cat([f for f in fisher.values()]).mean().item()
+    scaled = {n: (f * weights[param_group(n)]).mean().item() for n, f in fisher.items()}
+    assert all(v == pytest.approx(total) for v in scaled.values())
+    assert adaptive_weights({"model.text_model.w": torch.zeros(3)})["language"] == 0.0
+
+
+def test_consistency_is_zero_against_an_identical_model_and_positive_after_a_change(tiny_model_path):
+    from PIL import Image
+    from transformers import AutoModelForImageTextToText
+
+    from rdbcl.modeling import load_processor
+    from rdbcl.penalties import CrossModalConsistency, similarity_structure
+    from task_streams import make_prompt
+
+    processor = load_processor(tiny_model_path, __import__("trl").ModelConfig())
+    prompts = [make_prompt(q) for q in ("what colour is the shape?", "which digit from 0 to 4 is shown?", "hi")]
+    texts = [processor.apply_chat_template(p, add_generation_prompt=True, tokenize=False) for p in prompts]
+    images = [[Image.new("RGB", (64, 64), c)] for c in ("red", "blue", "green")]
+    inputs = dict(processor(text=texts, images=images, padding=True, return_tensors="pt"))
+    current = AutoModelForImageTextToText.from_pretrained(tiny_model_path, dtype=torch.float32)
+    previous = AutoModelForImageTextToText.from_pretrained(tiny_model_path, dtype=torch.float32)
+    assert similarity_structure(current, inputs).shape == (3, 3)
+    penalty = CrossModalConsistency(previous, weight=1.0)
+    assert penalty(current, inputs).item() == pytest.approx(0.0, abs=1e-10)
+    with torch.no_grad():
+        for p in current.model.connector.parameters():
+            p.add_(0.5 * torch.randn_like(p))
+    term = penalty(current, inputs)
+    assert term.item() > 1e-4 and term.requires_grad
+
+
 # ------------------------------------------------------------------------------------------------------ end to end
-@pytest.mark.parametrize("method", ["seq_ft", "replay", "ewc", "lwf"])
+@pytest.mark.parametrize("method", ["seq_ft", "replay", "ewc", "mm_ewc", "lwf"])
 def test_sft_methods_run_end_to_end(tmp_path, two_task_stream, method):
     from rdbcl.loop import StreamRunner
     from rdbcl.train import parse_args
@@ -124,17 +173,19 @@ def test_sft_methods_run_end_to_end(tmp_path, two_task_stream, method):
     assert written["complete"] and written["acc"] == results["acc"] and len(written["acc"]) == 2
     logs = [[e for e in t["train_log"] if "loss" in e] for t in written["tasks"]]
     assert [len(log) for log in logs] == [3, 3]
-    penalty = {"ewc": "penalty/ewc", "lwf": "penalty/lwf"}.get(method)
-    if penalty:  # nothing to preserve on the first task; a positive pull once the second one moves
-        assert not any(penalty in e for e in logs[0]) and logs[1][-1][penalty] > 0
+    for penalty in {"ewc": ["ewc"], "mm_ewc": ["ewc", "consistency"], "lwf": ["lwf"]}.get(method, []):
+        key = f"penalty/{penalty}"  # nothing to preserve on the first task; a positive pull once the second moves
+        assert not any(key in e for e in logs[0]) and logs[1][-1][key] > 0, key
     if method == "replay":
         assert len(runner.method.buffer) == 64 and {t for t, _ in runner.method.buffer.slots} == {"colour",
                                                                                                      "digit_0_4"}
-    if method == "ewc":
+    if method in ("ewc", "mm_ewc"):
         (anchor, fisher), _ = runner.method.terms
         assert set(anchor) == set(fisher) and all((f >= 0).all() for f in fisher.values())
     state = tmp_path / "run" / "tasks" / "task1-digit_0_4" / "method_state.pt"
-    assert state.is_file() == (method in ("replay", "ewc"))
+    assert state.is_file() == (method in ("replay", "ewc", "mm_ewc"))
+    if method == "mm_ewc":
+        assert set(written["tasks"][0]["mm_ewc"]["group_weights"]) == {"vision", "projector", "language"}
 
 
 def test_ewc_refuses_lora_with_a_clear_message(tmp_path, two_task_stream):
