@@ -123,27 +123,35 @@ def _save_figure(fig, path: Path) -> None:
     os.replace(tmp, path)
 
 
+def draw_accuracy_grid(ax, rows: list[list[float | None]], names: list[str], labels: list[str], title: str):
+    """One accuracy matrix as an annotated heatmap on ``ax`` (also used by ``rdbcl-compare``); returns the image."""
+    import numpy as np
+
+    grid = np.array([[np.nan if x is None else x for x in row] for row in rows], dtype=float)
+    im = ax.imshow(grid, vmin=0, vmax=100, cmap="viridis")
+    ax.set_xticks(range(len(names)), names, rotation=30, ha="right")
+    ax.set_yticks(range(len(labels)), labels)
+    for (r, c), v in np.ndenumerate(grid):
+        if not np.isnan(v):
+            ax.text(c, r, f"{v:.0f}", ha="center", va="center", color="white" if v < 60 else "black")
+    ax.set_title(title)
+    return im
+
+
 def plot_heatmap(results: dict, path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    import numpy as np
 
     names = [t["name"] for t in results["stream"]["tasks"]]
     rows = ([results["zero_shot"]] if results.get("zero_shot") is not None else []) + results["acc"]
     if not rows:  # nothing evaluated yet (no zero-shot row requested)
         return
     labels = (["(base)"] if results.get("zero_shot") is not None else []) + [f"after {n}" for n in names]
-    grid = np.array([[np.nan if x is None else x for x in row] for row in rows], dtype=float)
     fig, ax = plt.subplots(figsize=(1.2 * len(names) + 2.5, 0.6 * len(rows) + 1.5))
-    im = ax.imshow(grid, vmin=0, vmax=100, cmap="viridis")
-    ax.set_xticks(range(len(names)), names)
-    ax.set_yticks(range(len(labels)), labels)
-    for (r, c), v in np.ndenumerate(grid):
-        if not np.isnan(v):
-            ax.text(c, r, f"{v:.0f}", ha="center", va="center", color="white" if v < 60 else "black")
-    ax.set_title(f"{results['config']['method']} on {results['stream']['name']}: accuracy (%)")
+    im = draw_accuracy_grid(ax, rows, names, labels,
+                            f"{results['config']['method']} on {results['stream']['name']}: accuracy (%)")
     fig.colorbar(im, ax=ax)
     _save_figure(fig, path)
 

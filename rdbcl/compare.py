@@ -1,0 +1,189 @@
+"""``rdbcl-compare RUN_DIR...``: which method forgets least, and at what cost — one table over runs of one stream.
+
+Reads each run's ``results.json``, groups runs by method (and by any setting that differs between runs of the same
+method, e.g. ``beta``), and reports mean ± std over seeds of Last, Average, MFT, BWT, forgetting, zero-shot
+degradation, wall time and peak memory; writes ``compare.md``, ``compare.json``, a per-task forgetting plot and
+side-by-side mean accuracy heatmaps.
+
+    rdbcl-compare runs/ablations/* runs/sft/* --out runs/compare
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+from pathlib import Path
+
+from rdbcl.run_dir import NEUTRAL_FIELDS
+
+
+METRICS = ["last", "average", "mft", "bwt", "forgetting", "zero_shot_degradation"]
+SEED_FIELDS = {"seed", "data_seed", "stream_seed", "full_determinism"}
+TITLES = {"last": "Last", "average": "Average", "mft": "MFT", "bwt": "BWT", "forgetting": "Forgetting",
+          "zero_shot_degradation": "Zero-shot degr.", "wall_s": "Wall time (s)", "peak_mb": "Peak mem (MB)"}
+
+
+class CompareError(ValueError):
+    """Runs that cannot be compared (missing, incomplete, or on different streams)."""
+
+
+def load_runs(dirs: list[str | Path]) -> list[dict]:
+    runs = []
+    for d in dirs:
+        path = Path(d) / "results.json"
+        if not path.is_file():
+            raise CompareError(f"{d}: no results.json (is it a run directory?).")
+        results = json.loads(path.read_text())
+        if not results.get("complete"):
+            raise CompareError(f"{d}: the run is incomplete ({len(results['acc'])} of "
+                               f"{len(results['stream']['tasks'])} tasks); finish it by rerunning its command.")
+        results["_dir"] = str(d)
+        runs.append(results)
+    if not runs:
+        raise CompareError("no run directories given.")
+    streams = {_stream_key(r) for r in runs}
+    if len(streams) > 1:
+        detail = "; ".join(f"{r['_dir']}: {_stream_key(r)}" for r in runs)
+        raise CompareError(f"runs on different streams cannot be compared: {detail}.")
+    return runs
+
+
+def _stream_key(results: dict) -> str:
+    return f"{results['stream']['name']} ({' → '.join(t['name'] for t in results['stream']['tasks'])})"
+
+
+def _setting(results: dict) -> dict:
+    """The run's settings that define a method variant (not seeds, not logging or output locations)."""
+    config = results["config"]
+    return {k: v for k, v in config.items() if k not in NEUTRAL_FIELDS | SEED_FIELDS}
+
+
+def group_runs(runs: list[dict]) -> dict[str, list[dict]]:
+    """Runs grouped by method; runs of one method that differ in a setting get it in their label (``grpo beta=0``).
+
+    Only settings every run records are compared (runs written by older versions may lack newer fields).
+    """
+    by_method: dict[str, list[dict]] = {}
+    for r in runs:
+        by_method.setdefault(r["config"]["method"], []).append(r)
+    groups: dict[str, list[dict]] = {}
+    for method, members in by_method.items():
+        settings = [_setting(r) for r in members]
+        shared = set.intersection(*(set(s) for s in settings))  # a field an older run lacks is not a difference
+        keys = sorted(k for k in shared if len({json.dumps(s[k], default=str) for s in settings}) > 1)
+        for r, s in zip(members, settings, strict=True):
+            label = method + "".join(f" {k}={s.get(k)}" for k in keys if k != "method")
+            groups.setdefault(label, []).append(r)
+    return groups
+
+
+def _mean_std(values: list[float]) -> tuple[float | None, float | None]:
+    values = [v for v in values if v is not None]
+    if not values:
+        return None, None
+    return statistics.mean(values), (statistics.stdev(values) if len(values) > 1 else None)
+
+
+def _run_figures(r: dict) -> dict:
+    peak = r.get("peak_memory_mb") or {}
+    return {**{k: r["metrics"].get(k) for k in METRICS}, "wall_s": r["timings"].get("total_s"),
+            "peak_mb": peak.get("cuda_allocated", peak.get("cpu_rss"))}
+
+
+def summarize_groups(groups: dict[str, list[dict]]) -> dict[str, dict]:
+    table = {}
+    for label, members in groups.items():
+        figures = [_run_figures(r) for r in members]
+        table[label] = {"seeds": sorted(r["config"].get("seed") for r in members),
+                        "runs": [r["_dir"] for r in members],
+                        **{k: _mean_std([f[k] for f in figures]) for k in [*METRICS, "wall_s", "peak_mb"]}}
+    return table
+
+
+def _cell(mean_std: tuple[float | None, float | None], digits: int = 1) -> str:
+    mean, std = mean_std
+    if mean is None:
+        return "—"
+    return f"{mean:.{digits}f}" + (f" ± {std:.{digits}f}" if std is not None else "")
+
+
+def markdown(table: dict[str, dict], stream: str) -> str:
+    columns = [k for k in [*METRICS, "wall_s", "peak_mb"] if any(row[k][0] is not None for row in table.values())]
+    lines = [f"Stream: {stream}. Mean ± std over seeds (%, except time and memory).", "",
+             "| method | seeds | " + " | ".join(TITLES[c] for c in columns) + " |",
+             "|---|---|" + "---|" * len(columns)]
+    for label, row in sorted(table.items(), key=lambda item: -(item[1]["last"][0] or 0.0)):
+        cells = [_cell(row[c], 0 if c in ("wall_s", "peak_mb") else 1) for c in columns]
+        lines.append(f"| {label} | {len(row['seeds'])} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _mean_matrix(members: list[dict]) -> list[list[float]]:
+    n = len(members[0]["acc"])
+    return [[statistics.mean(r["acc"][t][i] for r in members) for i in range(n)] for t in range(n)]
+
+
+def per_task_forgetting(members: list[dict]) -> list[float]:
+    """Mean over runs of max_{t<T−1} acc[t][i] − acc[T−1][i] for each task i but the last."""
+    n = len(members[0]["acc"])
+    return [statistics.mean(max(r["acc"][t][i] for t in range(i, n - 1)) - r["acc"][n - 1][i] for r in members)
+            for i in range(n - 1)]
+
+
+def plot(groups: dict[str, list[dict]], out: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from rdbcl.report import _save_figure, draw_accuracy_grid
+
+    labels = sorted(groups)
+    names = [t["name"] for t in next(iter(groups.values()))[0]["stream"]["tasks"]]
+    fig, ax = plt.subplots(figsize=(1.6 * len(names) + 3, 3.5))
+    width = 0.8 / len(labels)
+    for k, label in enumerate(labels):
+        ax.bar(np.arange(len(names) - 1) + k * width, per_task_forgetting(groups[label]), width, label=label)
+    ax.set_xticks(np.arange(len(names) - 1) + 0.4 - width / 2, names[:-1])
+    ax.set_ylabel("forgetting (points)")
+    ax.set_title("Per-task forgetting at the end of the stream (mean over seeds)")
+    ax.legend(fontsize="small")
+    _save_figure(fig, out / "forgetting.png")
+
+    fig, axes = plt.subplots(1, len(labels), figsize=(3.2 * len(labels), 3.4), squeeze=False)
+    for ax, label in zip(axes[0], labels, strict=True):
+        draw_accuracy_grid(ax, _mean_matrix(groups[label]), names, [f"after {n}" for n in names], label)
+    _save_figure(fig, out / "heatmaps.png")
+
+
+def compare(dirs: list[str | Path], out: str | Path | None = None) -> dict[str, dict]:
+    runs = load_runs(dirs)
+    groups = group_runs(runs)
+    table = summarize_groups(groups)
+    text = markdown(table, _stream_key(runs[0]))
+    print(text)
+    if out is not None:
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "compare.md").write_text(text)
+        (out / "compare.json").write_text(json.dumps(table, indent=2))
+        plot(groups, out)
+    return table
+
+
+def cli(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="rdbcl-compare", description=__doc__.splitlines()[0])
+    parser.add_argument("runs", nargs="+", help="run directories (each holding results.json)")
+    parser.add_argument("--out", default=None, help="where to write compare.md/json and the figures")
+    args = parser.parse_args(argv)
+    try:
+        compare(args.runs, args.out)
+    except CompareError as err:
+        sys.exit(f"rdbcl-compare: {err}")
+
+
+if __name__ == "__main__":
+    cli()
