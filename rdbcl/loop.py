@@ -156,7 +156,7 @@ class StreamRunner:
                                       self._held_out_results(held_out_before, None)))
         else:
             acc, zero_shot, tasks_info = previous["acc"], previous["zero_shot"], previous["tasks"]
-            held_out_before = [h["before"] for h in previous["held_out"]]
+            held_out_before = [h["before"] for h in previous.get("held_out", [])]
             self.timings.update({k: v for k, v in previous["timings"].items() if k != "total_s"})
             self.previous_total_s = previous["timings"].get("total_s", 0.0)
             last = len(acc) - 1

@@ -54,7 +54,7 @@ def test_per_task_forgetting_is_best_before_the_end_minus_final():
 def test_refuses_different_streams_incomplete_runs_and_non_runs(tmp_path):
     a = _run(tmp_path, "a", "grpo", 0, A0)
     b = _run(tmp_path, "b", "grpo", 0, A0, tasks=("a", "b", "d"))
-    with pytest.raises(CompareError, match=r"different streams cannot be compared: .*s \(a → b → c\).*s \(a → b → d\)"):
+    with pytest.raises(CompareError, match=r"different streams cannot be compared: .*\(a → b → c\).*\(a → b → d\)"):
         compare([a, b])
     partial = _run(tmp_path, "p", "grpo", 1, A0[:1], complete=False)
     with pytest.raises(CompareError, match="incomplete"):
