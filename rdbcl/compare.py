@@ -143,14 +143,14 @@ def plot(groups: dict[str, list[dict]], out: Path) -> None:
 
     labels = sorted(groups)
     names = [t["name"] for t in next(iter(groups.values()))[0]["stream"]["tasks"]]
-    fig, ax = plt.subplots(figsize=(1.6 * len(names) + 3, 3.5))
+    fig, ax = plt.subplots(figsize=(1.6 * len(names) + 5, 3.5))
     width = 0.8 / len(labels)
     for k, label in enumerate(labels):
         ax.bar(np.arange(len(names) - 1) + k * width, per_task_forgetting(groups[label]), width, label=label)
     ax.set_xticks(np.arange(len(names) - 1) + 0.4 - width / 2, names[:-1])
     ax.set_ylabel("forgetting (points)")
     ax.set_title("Per-task forgetting at the end of the stream (mean over seeds)")
-    ax.legend(fontsize="small")
+    ax.legend(fontsize="small", bbox_to_anchor=(1.01, 1.0), loc="upper left")
     _save_figure(fig, out / "forgetting.png")
 
     fig, axes = plt.subplots(1, len(labels), figsize=(3.2 * len(labels), 3.4), squeeze=False)
