@@ -11,10 +11,10 @@ weights. The consistency term (``rdbcl/penalties/consistency.py``, weight ``mm_c
 from __future__ import annotations
 
 import torch
-from transformers import AutoModelForImageTextToText
 
 from rdbcl.methods.base import TaskContext, register_method
 from rdbcl.methods.ewc import EWCMethod
+from rdbcl.methods.sft import previous_policy
 from rdbcl.penalties.consistency import CrossModalConsistency
 from rdbcl.sft_trainer import ContinualSFTTrainer, Penalty
 
@@ -61,6 +61,5 @@ class MultimodalEWCMethod(EWCMethod):
     def penalties(self, ctx: TaskContext) -> list[Penalty]:
         penalties = super().penalties(ctx)
         if ctx.index > 0 and ctx.args.mm_consistency_weight > 0:
-            previous = AutoModelForImageTextToText.from_pretrained(str(ctx.anchor_path), dtype=ctx.policy.dtype)
-            penalties.append(CrossModalConsistency(previous.to(ctx.policy.device), ctx.args.mm_consistency_weight))
+            penalties.append(CrossModalConsistency(previous_policy(ctx), ctx.args.mm_consistency_weight))
         return penalties

@@ -19,6 +19,16 @@ if TYPE_CHECKING:
     from transformers import PreTrainedModel
 
 
+def previous_policy(ctx: TaskContext):
+    """π_{k−1} loaded from its saved checkpoint, for methods that keep it beside the trained model (LwF's teacher,
+    mm_ewc's consistency). Loaded rather than copied: TRL patches a trained model's ``forward`` with a closure over
+    that very model, so a deep copy would still run the student's weights."""
+    from transformers import AutoModelForImageTextToText
+
+    model = AutoModelForImageTextToText.from_pretrained(str(ctx.anchor_path), dtype=ctx.policy.dtype)
+    return model.to(ctx.policy.device)
+
+
 @register_method
 class SFTMethod(ContinualMethod):
     name = "seq_ft"
