@@ -69,7 +69,7 @@ class ContinualConfig(GRPOConfig):
         beta_ema_decay: EMA decay of the RP median/spread across steps (0: current global batch only).
         beta_linear_lo / beta_linear_hi: RP range mapped onto [0, 1] by the ``linear`` schedule.
 
-    > SFT baselines (``seq_ft``, ``replay``, ``ewc``, ``mm_ewc``, ``lwf``; ``max_steps``/``learning_rate`` apply)
+    > SFT baselines (``seq_ft``, ``replay``, ``ewc``, ``mm_ewc``, ``lwf``, ``olora``; ``max_steps``, ``learning_rate``)
 
     Args:
         replay_buffer_size: rows of earlier tasks kept for replay.
@@ -81,6 +81,8 @@ class ContinualConfig(GRPOConfig):
         fisher_batches: training batches used to estimate a task's diagonal Fisher.
         mm_adaptive: ``mm_ewc`` rescales each module's Fisher (vision, projector, language) to a common scale.
         mm_consistency_weight: weight of ``mm_ewc``'s cross-modal consistency loss.
+        olora_lambda: weight of O-LoRA's orthogonality loss.
+        olora_l2: weight of O-LoRA's L2 penalty on the new adapter (0: off).
         lwf_alpha: weight of LwF's distillation term.
         lwf_temperature: distillation temperature.
 
@@ -138,6 +140,8 @@ class ContinualConfig(GRPOConfig):
     fisher_batches: int = field(default=16, metadata={"help": "EWC: batches for a task's diagonal Fisher."})
     mm_adaptive: bool = field(default=True, metadata={"help": "mm_ewc: per-module adaptive Fisher weights."})
     mm_consistency_weight: float = field(default=1.0, metadata={"help": "mm_ewc: cross-modal consistency weight."})
+    olora_lambda: float = field(default=0.5, metadata={"help": "O-LoRA: orthogonality loss weight."})
+    olora_l2: float = field(default=0.0, metadata={"help": "O-LoRA: L2 weight on the new adapter."})
     lwf_alpha: float = field(default=1.0, metadata={"help": "LwF: weight of the distillation term."})
     lwf_temperature: float = field(default=2.0, metadata={"help": "LwF: distillation temperature."})
     rewards: dict | str | None = field(default=None, metadata={"help": "Per-task reward overrides as YAML/JSON: "
@@ -187,7 +191,7 @@ class ContinualConfig(GRPOConfig):
         for name in ("replay_buffer_size", "fisher_batches"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name}: must be >= 1, got {getattr(self, name)}.")
-        for name in ("ewc_lambda", "lwf_alpha", "ewc_gamma", "mm_consistency_weight"):
+        for name in ("ewc_lambda", "lwf_alpha", "ewc_gamma", "mm_consistency_weight", "olora_lambda", "olora_l2"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name}: must be >= 0, got {getattr(self, name)}.")
         if self.lwf_temperature <= 0:

@@ -209,3 +209,57 @@ def test_replay_buffer_state_survives_a_resume():
     restored.load_state_dict(buffer.state_dict(), data)
     assert restored.slots == buffer.slots
     assert restored.sample(10)["answer"] == buffer.sample(10)["answer"]  # same random stream from here on
+
+
+# ------------------------------------------------------------------------------------------------------------- O-LoRA
+def test_orthogonality_is_zero_for_orthogonal_subspaces_and_positive_otherwise():
+    from rdbcl.penalties.orthogonality import subspace_overlap
+
+    eye = torch.eye(4)
+    assert subspace_overlap(eye[2:], eye[:2]).item() == 0.0  # span{e3, e4} ⟂ span{e1, e2}
+    tilted = torch.tensor([[1.0, 0.0, 1.0, 0.0], [0.0, 0.0, 0.0, 2.0]])
+    assert subspace_overlap(tilted, eye[:2]).item() == pytest.approx(1.0)  # only <e1, row 1> = 1
+
+
+def test_olora_penalty_reads_the_adapters_down_projections():
+    from peft import LoraConfig, get_peft_model
+
+    from rdbcl.penalties.orthogonality import OrthogonalityPenalty, lora_down_weights
+
+    torch.manual_seed(0)
+    model = get_peft_model(torch.nn.Sequential(torch.nn.Linear(4, 4)), LoraConfig(r=2, target_modules=["0"]))
+    (name, a), = lora_down_weights(model).items()
+    with torch.no_grad():
+        a.copy_(torch.eye(4)[2:])
+    orthogonal = OrthogonalityPenalty([{name: torch.eye(4)[:2]}], weight=3.0)
+    overlapping = OrthogonalityPenalty([{name: torch.eye(4)[1:3]}], weight=3.0)
+    assert orthogonal(model).item() == 0.0
+    assert overlapping(model).item() == pytest.approx(3.0 * 1.0)  # e3 shared: one unit entry
+    assert overlapping(model).requires_grad
+
+
+def test_olora_runs_end_to_end_with_lora(tmp_path, two_task_stream):
+    from rdbcl.loop import StreamRunner
+    from rdbcl.train import parse_args
+
+    argv = ["--method", "olora", "--max_steps", "2", "--warm_start_steps", "0", "--use_peft", "true",
+            "--lora_target_modules", "q_proj", "v_proj", "--lora_dropout", "0", "--per_device_train_batch_size", "8",
+            "--learning_rate", "0.001", "--eval_batch_size", "8", "--logging_steps", "1",
+            "--output_dir", str(tmp_path / "run")]
+    runner = StreamRunner(*parse_args(argv), stream=two_task_stream)
+    results = runner.run()
+    logs = [[e for e in t["train_log"] if "loss" in e] for t in results["tasks"]]
+    assert not any("penalty/orthogonality" in e for e in logs[0])
+    assert all(e["penalty/orthogonality"] > 0 for e in logs[1])
+    assert len(runner.method.subspaces) == 2 and all(a.shape[0] == 16 for a in runner.method.subspaces[0].values())
+    assert not (tmp_path / "run" / "policies" / "task1-digit_0_4" / "adapter_config.json").exists()  # merged
+
+
+def test_olora_needs_lora(tmp_path, two_task_stream):
+    from rdbcl.loop import StreamRunner
+    from rdbcl.train import parse_args
+
+    argv = ["--method", "olora", "--max_steps", "1", "--warm_start_steps", "0", "--eval_before_stream", "false",
+            "--output_dir", str(tmp_path / "run")]
+    with pytest.raises(ValueError, match="olora: trains one LoRA adapter per task; set use_peft: true"):
+        StreamRunner(*parse_args(argv), stream=two_task_stream).run()
