@@ -69,7 +69,7 @@ class ContinualConfig(GRPOConfig):
         beta_ema_decay: EMA decay of the RP median/spread across steps (0: current global batch only).
         beta_linear_lo / beta_linear_hi: RP range mapped onto [0, 1] by the ``linear`` schedule.
 
-    > SFT baselines (``seq_ft``, ``replay``, ``ewc``, ``mm_ewc``, ``lwf``, ``olora``; ``max_steps``, ``learning_rate``)
+    > SFT baselines (``seq_ft``, ``replay``, ``ewc``, ``mm_ewc``, ``lwf``, ``olora``, ``moelora``)
 
     Args:
         replay_buffer_size: rows of earlier tasks kept for replay.
@@ -83,6 +83,8 @@ class ContinualConfig(GRPOConfig):
         mm_consistency_weight: weight of ``mm_ewc``'s cross-modal consistency loss.
         olora_lambda: weight of O-LoRA's orthogonality loss.
         olora_l2: weight of O-LoRA's L2 penalty on the new adapter (0: off).
+        moelora_experts / moelora_rank / moelora_alpha: MoELoRA experts per layer, their rank and scaling numerator.
+        moelora_target_modules: comma-separated names of the linear layers that get experts.
         lwf_alpha: weight of LwF's distillation term.
         lwf_temperature: distillation temperature.
 
@@ -142,6 +144,10 @@ class ContinualConfig(GRPOConfig):
     mm_consistency_weight: float = field(default=1.0, metadata={"help": "mm_ewc: cross-modal consistency weight."})
     olora_lambda: float = field(default=0.5, metadata={"help": "O-LoRA: orthogonality loss weight."})
     olora_l2: float = field(default=0.0, metadata={"help": "O-LoRA: L2 weight on the new adapter."})
+    moelora_experts: int = field(default=4, metadata={"help": "MoELoRA: experts per layer."})
+    moelora_rank: int = field(default=8, metadata={"help": "MoELoRA: rank of each expert."})
+    moelora_alpha: float = field(default=16.0, metadata={"help": "MoELoRA: scaling numerator (alpha / rank)."})
+    moelora_target_modules: str = field(default="q_proj,v_proj", metadata={"help": "MoELoRA: target layers."})
     lwf_alpha: float = field(default=1.0, metadata={"help": "LwF: weight of the distillation term."})
     lwf_temperature: float = field(default=2.0, metadata={"help": "LwF: distillation temperature."})
     rewards: dict | str | None = field(default=None, metadata={"help": "Per-task reward overrides as YAML/JSON: "
@@ -188,7 +194,7 @@ class ContinualConfig(GRPOConfig):
             raise ValueError(f"replay_strategy: must be one of {STRATEGIES}, got {self.replay_strategy!r}.")
         if not 0.0 <= self.replay_ratio < 1.0:
             raise ValueError(f"replay_ratio: must be in [0, 1), got {self.replay_ratio}.")
-        for name in ("replay_buffer_size", "fisher_batches"):
+        for name in ("replay_buffer_size", "fisher_batches", "moelora_experts", "moelora_rank"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name}: must be >= 1, got {getattr(self, name)}.")
         for name in ("ewc_lambda", "lwf_alpha", "ewc_gamma", "mm_consistency_weight", "olora_lambda", "olora_l2"):

@@ -263,3 +263,47 @@ def test_olora_needs_lora(tmp_path, two_task_stream):
             "--output_dir", str(tmp_path / "run")]
     with pytest.raises(ValueError, match="olora: trains one LoRA adapter per task; set use_peft: true"):
         StreamRunner(*parse_args(argv), stream=two_task_stream).run()
+
+
+# ----------------------------------------------------------------------------------------------------------- MoELoRA
+def test_moelora_routes_with_gates_summing_to_one_and_gradients_reaching_the_experts():
+    from rdbcl.moelora import MoELoRALinear, inject_moelora
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(6, 5), torch.nn.ReLU(), torch.nn.Linear(5, 3))
+    x = torch.randn(2, 7, 6)
+    before = model(x).detach()
+    layers = inject_moelora(model, ["0"], experts=3, rank=2, alpha=4.0)
+    layer = layers["0"]
+    assert isinstance(model[0], MoELoRALinear) and torch.allclose(model(x), before)  # B = 0: the base layer
+    with torch.no_grad():
+        layer.router.weight.normal_()
+        layer.lora_B.normal_()
+    gates = layer.gates(x)
+    assert gates.shape == (2, 7, 3) and torch.allclose(gates.sum(-1), torch.ones(2, 7))
+    assert not torch.allclose(gates[0, 0], gates[0, 1])  # per-token routing
+    model(x).sum().backward()
+    assert layer.lora_A.grad.abs().sum() > 0 and layer.lora_B.grad.abs().sum() > 0
+    assert layer.router.weight.grad.abs().sum() > 0 and layer.weight.grad is None  # base frozen
+    assert set(model.state_dict()) >= {"0.weight", "0.bias", "0.lora_A", "0.lora_B", "0.router.weight"}
+    assert inject_moelora(model, ["0"])["0"] is layer  # idempotent
+
+
+def test_moelora_runs_end_to_end_and_its_policies_load_as_plain_models(tmp_path, two_task_stream):
+    from transformers import AutoModelForImageTextToText
+
+    from rdbcl.loop import StreamRunner
+    from rdbcl.train import parse_args
+
+    argv = ["--method", "moelora", "--max_steps", "2", "--warm_start_steps", "0", "--per_device_train_batch_size", "8",
+            "--learning_rate", "0.001", "--eval_batch_size", "8", "--logging_steps", "1",
+            "--output_dir", str(tmp_path / "run")]
+    runner = StreamRunner(*parse_args(argv), stream=two_task_stream)
+    results = runner.run()
+    assert results["complete"] and all(sum("loss" in e for e in t["train_log"]) == 2 for t in results["tasks"])
+    experts = runner.method.experts
+    assert experts and all(s["lora_A"].shape[0] == 4 for s in experts.values())
+    assert any(s["lora_B"].abs().sum() > 0 for s in experts.values())  # the experts learned
+    plain = AutoModelForImageTextToText.from_pretrained(str(tmp_path / "run" / "policies" / "task1-digit_0_4"))
+    assert not any("lora" in n for n, _ in plain.named_parameters())
+    assert (tmp_path / "run" / "tasks" / "task1-digit_0_4" / "method_state.pt").is_file()
