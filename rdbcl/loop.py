@@ -95,10 +95,10 @@ class StreamRunner:
             metrics["zero_shot_degradation"] = sum(h["degradation"] for h in held_out) / len(held_out)
         self.timings.pop("total_s", None)  # keep it last; a continued run adds the interrupted run's time
         self.timings["total_s"] = self.previous_total_s + time.perf_counter() - run_start
+        config = run_config(self.stream_args, self.args, self.model_args)
+        config["model_args"]["resolved_model"] = self.model_path
         return {
-            "config": {**_jsonable(self.args), "method": self.args.method},
-            "stream_args": _jsonable(self.stream_args),
-            "model_args": {**_jsonable(self.model_args), "resolved_model": self.model_path},
+            **config,
             "stream": {"name": self.stream.name, "tasks": [t.describe() for t in self.stream],
                        "held_out": [t.describe() for t in self.held_out]},
             "zero_shot": zero_shot,

@@ -11,6 +11,10 @@ from rdbcl.moelora import inject_moelora
 from rdbcl.sft_trainer import ContinualSFTTrainer
 
 
+def _targets(args) -> list[str]:
+    return [t.strip() for t in args.moelora_target_modules.split(",") if t.strip()]
+
+
 @register_method
 class MoELoRAMethod(SFTMethod):
     name = "moelora"
@@ -22,8 +26,8 @@ class MoELoRAMethod(SFTMethod):
         if ctx.peft_config is not None:
             raise ValueError("moelora: brings its own LoRA experts; set use_peft: false.")
         a = ctx.args
-        layers = inject_moelora(ctx.policy, [t.strip() for t in a.moelora_target_modules.split(",") if t.strip()],
-                                experts=a.moelora_experts, rank=a.moelora_rank, alpha=a.moelora_alpha)
+        layers = inject_moelora(ctx.policy, _targets(a), experts=a.moelora_experts, rank=a.moelora_rank,
+                                alpha=a.moelora_alpha)
         for name, layer in layers.items():  # a continued run (or a reloaded policy) gets its experts back
             if name in self.experts:
                 layer.load_expert_state(self.experts[name])
@@ -31,9 +35,8 @@ class MoELoRAMethod(SFTMethod):
             param.requires_grad_(any(k in name for k in ("lora_A", "lora_B", "router")))
 
     def after_training(self, ctx: TaskContext, trainer: ContinualSFTTrainer) -> None:
-        self.experts = {name: layer.expert_state() for name, layer in
-                        inject_moelora(trainer.model, [t.strip() for t in ctx.args.moelora_target_modules.split(",")])
-                        .items()}
+        layers = inject_moelora(trainer.model, _targets(ctx.args))  # already injected: returns the layers
+        self.experts = {name: layer.expert_state() for name, layer in layers.items()}
 
     def state_dict(self) -> dict:
         return {"experts": self.experts}
