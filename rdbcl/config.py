@@ -88,6 +88,13 @@ class ContinualConfig(GRPOConfig):
         lwf_alpha: weight of LwF's distillation term.
         lwf_temperature: distillation temperature.
 
+    > RL baselines (``grpo_replay`` uses the replay fields above; ``rapo``)
+
+    Args:
+        rapo_lambda: weight λ of RaPO's retention reward ``exp(−α·drift)`` added to the task reward.
+        rapo_alpha: α, how fast the retention reward decays with a rollout's drift from the anchor.
+        rapo_ema: decay of CTAN's running reward spread σ̂, carried across tasks.
+
     > Rewards
 
     Args:
@@ -150,6 +157,9 @@ class ContinualConfig(GRPOConfig):
     moelora_target_modules: str = field(default="q_proj,v_proj", metadata={"help": "MoELoRA: target layers."})
     lwf_alpha: float = field(default=1.0, metadata={"help": "LwF: weight of the distillation term."})
     lwf_temperature: float = field(default=2.0, metadata={"help": "LwF: distillation temperature."})
+    rapo_lambda: float = field(default=0.5, metadata={"help": "RaPO: weight of the retention reward."})
+    rapo_alpha: float = field(default=20.0, metadata={"help": "RaPO: decay of the retention reward with drift."})
+    rapo_ema: float = field(default=0.999, metadata={"help": "RaPO: EMA decay of CTAN's reward spread."})
     rewards: dict | str | None = field(default=None, metadata={"help": "Per-task reward overrides as YAML/JSON: "
                                                                         "{task: [name | {name, weight, params}]}."})
     on_reward_error: str = field(default="raise", metadata={"help": "A reward raising on a sample: `raise` or "
@@ -183,6 +193,7 @@ class ContinualConfig(GRPOConfig):
         self._check_rdbcl()
         self._check_rewards()
         self._check_sft()
+        self._check_rapo()
         if self.max_steps is None or self.max_steps <= 0:
             raise ValueError("max_steps: set the number of RL steps per task (> 0); epochs are ambiguous on a stream.")
 
@@ -202,6 +213,16 @@ class ContinualConfig(GRPOConfig):
                 raise ValueError(f"{name}: must be >= 0, got {getattr(self, name)}.")
         if self.lwf_temperature <= 0:
             raise ValueError(f"lwf_temperature: must be > 0, got {self.lwf_temperature}.")
+
+    def _check_rapo(self) -> None:
+        for name in ("rapo_lambda", "rapo_alpha"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name}: must be >= 0, got {getattr(self, name)}.")
+        if not 0.0 <= self.rapo_ema < 1.0:
+            raise ValueError(f"rapo_ema: must be in [0, 1), got {self.rapo_ema}.")
+        if self.method == "rapo" and self.beta == 0.0:
+            raise ValueError("beta: rapo measures each rollout's drift with the anchor's log-probs, which TRL "
+                             "computes only with a KL term; set beta > 0 (RaPO's runs use e.g. 0.002).")
 
     def _check_rewards(self) -> None:
         """Parse ``rewards`` (YAML mapping, or its JSON/YAML text from the command line) and resolve every reward now,

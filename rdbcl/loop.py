@@ -41,6 +41,25 @@ def run_config(stream_args: StreamArguments, args: ContinualConfig, model_args: 
     return json.loads(json.dumps(config, default=str))
 
 
+def run_defaults() -> dict:
+    """Every configuration field's default, shaped as ``run_config``: runs written before a field existed match
+    a configuration that leaves it at its default."""
+    from dataclasses import MISSING, fields
+
+    def defaults(cls) -> dict:
+        out = {}
+        for f in fields(cls):
+            if f.default is not MISSING:
+                out[f.name] = f.default
+            elif f.default_factory is not MISSING:
+                out[f.name] = f.default_factory()
+        return out
+
+    config = {"config": defaults(ContinualConfig), "stream_args": defaults(StreamArguments),
+              "model_args": defaults(ModelConfig)}
+    return json.loads(json.dumps(config, default=str))
+
+
 class StreamRunner:
     """Runs one method over one task stream and writes the report into ``args.output_dir``."""
 
@@ -123,7 +142,8 @@ class StreamRunner:
         run_dir = RunDirectory(self.output_dir)
         resumed = False
         if self.state.is_main_process:
-            resumed = run_dir.claim(run_config(self.stream_args, self.args, self.model_args), self.args.resume)
+            resumed = run_dir.claim(run_config(self.stream_args, self.args, self.model_args), self.args.resume,
+                                    run_defaults())
         self.state.wait_for_everyone()
         if not (resumed or (not self.state.is_main_process and run_dir.results is not None)):
             return None

@@ -12,7 +12,6 @@ Two small hooks on TRL's ``GRPOTrainer`` and nothing forked:
 from __future__ import annotations
 
 from contextlib import nullcontext
-from pathlib import Path
 
 import torch
 from transformers import TrainerCallback
@@ -21,7 +20,6 @@ import reward_fns
 from rdbcl import evaluate
 from rdbcl.kl import RunningStats, per_sample_beta, robust_center_spread
 from rdbcl.portability import PortabilityInputs, get_estimator
-from rdbcl.run_dir import read_json, write_json
 from rdbcl.trainer import ContinualGRPOTrainer
 
 
@@ -85,53 +83,36 @@ class RDBCLTrainer(ContinualGRPOTrainer):
         names = list(self.reward_func_names)
         self.correctness_index = names.index(correctness_reward) if correctness_reward in names else 0
         self.rp_history: list[dict[str, float]] = []
-        self._rewards_per_func: torch.Tensor | None = None
         self._pass_rate_cache: dict[str, float] = {}
         self._histograms = HistogramCallback(self)
         self.add_callback(self._histograms)
 
     # ------------------------------------------------------------------------------------ checkpoint state
-    STATE_FILE = "rdbcl_state.json"
+    def checkpoint_state(self) -> dict:
+        # RDB-CL's running RP statistics, history and pass-rate cache, so a resumed task maps RP to β as the
+        # uninterrupted one.
+        return {"center": self.rp_stats.center, "spread": self.rp_stats.spread, "rp_history": self.rp_history,
+                "pass_rate_cache": self._pass_rate_cache}
 
-    def _save_checkpoint(self, model, trial):
-        # RDB-CL's running RP statistics, history and pass-rate cache beside TRL's checkpoint, written before the
-        # trainer state that marks a checkpoint complete, so a resumed task maps RP to β as the uninterrupted one.
-        if self.args.should_save:
-            folder = Path(self.args.output_dir) / f"checkpoint-{self.state.global_step}"
-            write_json(folder / self.STATE_FILE, {
-                "center": self.rp_stats.center, "spread": self.rp_stats.spread, "rp_history": self.rp_history,
-                "pass_rate_cache": self._pass_rate_cache})
-        super()._save_checkpoint(model, trial)
-
-    def train(self, resume_from_checkpoint=None, *args, **kwargs):
-        saved = read_json(Path(resume_from_checkpoint) / self.STATE_FILE) if isinstance(resume_from_checkpoint,
-                                                                                         str) else None
-        if saved is not None:
-            self.rp_stats.center, self.rp_stats.spread = saved["center"], saved["spread"]
-            self.rp_history = saved["rp_history"]
-            self._pass_rate_cache = saved["pass_rate_cache"]
-            self._histograms.logged_upto = len(self.rp_history)
-        return super().train(resume_from_checkpoint, *args, **kwargs)
+    def restore_checkpoint_state(self, saved: dict) -> None:
+        self.rp_stats.center, self.rp_stats.spread = saved["center"], saved["spread"]
+        self.rp_history = saved["rp_history"]
+        self._pass_rate_cache = saved["pass_rate_cache"]
+        self._histograms.logged_upto = len(self.rp_history)
 
     # ------------------------------------------------------------------------------------------------ hooks
-    def _calculate_rewards(self, inputs, prompts, completions, completion_ids_list):
-        rewards_per_func = super()._calculate_rewards(inputs, prompts, completions, completion_ids_list)
-        self._rewards_per_func = rewards_per_func  # (N_global, F), already gathered by TRL
-        return rewards_per_func
-
     def _generate_and_score_completions(self, inputs):
         # Before TRL generates: the anchor's own rollouts are sampled from the weights the task started from.
         pass_rate = self._anchor_pass_rates(inputs) if self.args.rp_estimator == "anchor_pass_rate" else None
         out = super()._generate_and_score_completions(inputs)
         if self.beta == 0.0 or "ref_per_token_logps" not in out:
             return out
-        mode = "train" if self.model.training else "eval"
-        num_generations = self.num_generations if mode == "train" else self.num_generations_eval
+        mode, num_generations = self._mode, self._group_size
         n_local = out["completion_ids"].shape[0]
 
         ref = self._gather_rows(out["ref_per_token_logps"], pad=0.0)  # (N, T)
         mask = self._gather_rows(out["completion_mask"], pad=0)  # (N, T)
-        policy = self._policy_logps(out)
+        policy = self._policy_logps(out) if self.args.rp_estimator == "policy_agreement" else None
         rp = self.estimator(PortabilityInputs(
             ref_logps=ref, mask=mask, rewards=self._rewards_per_func[:, self.correctness_index].to(ref.device),
             num_generations=num_generations, policy_logps=None if policy is None else self._gather_rows(policy, 0.0),
@@ -142,8 +123,8 @@ class RDBCLTrainer(ContinualGRPOTrainer):
         beta = per_sample_beta(rp, self.args.beta_min, self.args.beta_max, self.args.beta_schedule,
                                self.args.beta_direction, center=center, spread=spread,
                                lo=self.args.beta_linear_lo, hi=self.args.beta_linear_hi)  # (P,)
-        rows = slice(self.accelerator.process_index * n_local, (self.accelerator.process_index + 1) * n_local)
-        out["rdbcl_beta"] = beta.repeat_interleave(num_generations)[rows].to(out["completion_mask"].device)
+        beta_local = beta.repeat_interleave(num_generations)[self._local_rows(n_local)]
+        out["rdbcl_beta"] = beta_local.to(out["completion_mask"].device)
         self._log_rp(mode, rp, beta, center, spread)
         return out
 
@@ -159,27 +140,6 @@ class RDBCLTrainer(ContinualGRPOTrainer):
             self.beta = scalar
 
     # ------------------------------------------------------------------------------------------------ helpers
-    def _gather_rows(self, x: torch.Tensor, pad) -> torch.Tensor:
-        """Rows of every process, padded to a common length: the global batch every process maps identically."""
-        x = self.accelerator.pad_across_processes(x, dim=1, pad_index=pad)
-        return self.accelerator.gather(x)
-
-    def _policy_logps(self, out: dict) -> torch.Tensor | None:
-        """Current policy's log-probs, for estimators that need them: TRL's when it kept them, else one forward."""
-        if self.args.rp_estimator != "policy_agreement":
-            return None
-        for key in ("old_per_token_logps", "sampling_per_token_logps"):
-            if out.get(key) is not None:
-                return out[key]
-        extra = {k: out[k] for k in ("pixel_values", "image_grid_thw", "pixel_attention_mask", "num_images",
-                                     "spatial_shapes", "image_sizes", "token_type_ids", "mm_token_type_ids",
-                                     "image_position_ids", "num_tiles") if k in out}
-        with torch.no_grad():
-            logps, *_ = self._get_per_token_logps_and_entropies(
-                self.model, torch.cat([out["prompt_ids"], out["completion_ids"]], 1),
-                torch.cat([out["prompt_mask"], out["completion_mask"]], 1), out["completion_ids"].shape[1], **extra)
-        return logps
-
     def _anchor_pass_rates(self, inputs: list[dict]) -> torch.Tensor:
         """(N_local,) pass rate of the anchor on each row's prompt, sampled once per prompt and cached for the task."""
         keys = [_row_key(row) for row in inputs]

@@ -21,7 +21,7 @@ NEUTRAL_FIELDS = {
     "checkpoint_steps", "resume", "save_steps", "save_strategy", "save_total_limit", "disable_tqdm", "log_level",
     "log_level_replica", "log_completions", "eval_batch_size", "local_rank", "dataloader_num_workers",
     "dataloader_prefetch_factor", "dataloader_persistent_workers", "dataloader_pin_memory", "push_to_hub",
-    "hub_model_id", "hub_token", "hub_strategy", "ddp_backend", "ddp_timeout", "save_policies",
+    "hub_model_id", "hub_token", "hub_strategy", "ddp_backend", "ddp_timeout", "save_policies", "use_cpu",
 }
 
 
@@ -47,12 +47,15 @@ def fingerprint(config: dict) -> dict:
             for section, values in config.items()}
 
 
-def differences(old: dict, new: dict) -> list[str]:
-    out = []
+def differences(old: dict, new: dict, defaults: dict | None = None) -> list[str]:
+    """Fields whose values differ. A field the stored run does not know (added by a later version of rdbcl) is not a
+    difference while it keeps its default (``defaults``: section → field → default value)."""
+    out, defaults = [], defaults or {}
     for section in sorted(set(old) | set(new)):
-        a, b = old.get(section, {}), new.get(section, {})
+        a, b, d = old.get(section, {}), new.get(section, {}), defaults.get(section, {})
         out += [f"{section}.{k}: {a.get(k, '<unset>')!r} in the run, {b.get(k, '<unset>')!r} now"
-                for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
+                for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k) and k not in NEUTRAL_FIELDS
+                and not (k not in a and k in d and b.get(k) == d[k])]
     return out
 
 
@@ -65,10 +68,11 @@ class RunDirectory:
         """The last ``results.json`` written (after the zero-shot evaluation and after each task), if any."""
         return read_json(self.path / "results.json")
 
-    def claim(self, config: dict, resume: bool) -> bool:
+    def claim(self, config: dict, resume: bool, defaults: dict | None = None) -> bool:
         """Bind the directory to this configuration. Returns whether an earlier run is being continued.
 
-        A directory holding a run of another configuration is refused, with the differing fields named.
+        A directory holding a run of another configuration is refused, with the differing fields named
+        (``defaults``: see ``differences``).
         """
         run_file = self.path / "run.json"
         stored = read_json(run_file)
@@ -76,7 +80,7 @@ class RunDirectory:
         if stored is None:
             write_json(run_file, current)
             return False
-        diff = differences(stored, json.loads(json.dumps(current, default=str)))
+        diff = differences(stored, json.loads(json.dumps(current, default=str)), defaults)
         if diff:
             raise RunMismatchError(f"{self.path} holds a run with a different configuration; refusing to continue "
                                    "it. Differences: " + "; ".join(diff[:12])

@@ -9,6 +9,7 @@ from rdbcl.trainer import ContinualGRPOTrainer
 
 
 if TYPE_CHECKING:
+    from datasets import Dataset
     from transformers import PreTrainedModel
 
     from reward_fns import TaskReward
@@ -24,6 +25,10 @@ class GRPOMethod(ContinualMethod):
         """Method-specific trainer arguments (subclasses extend)."""
         return {"args": ctx.task_args()}
 
+    def train_dataset(self, ctx: TaskContext) -> Dataset:
+        """The prompts trained on (subclasses mix in replay)."""
+        return ctx.task.train
+
     def reward_functions(self, ctx: TaskContext) -> tuple[list[TaskReward], list[float]]:
         """The task's rewards, routed to its own samples, with their weights (``rewards`` in the recipe overrides)."""
         return ctx.task.reward_functions(ctx.args.on_reward_error,
@@ -31,7 +36,6 @@ class GRPOMethod(ContinualMethod):
 
     def build_trainer(self, ctx: TaskContext) -> ContinualGRPOTrainer:
         """The task's trainer, exposed separately so tests and subclasses can inspect it before training."""
-        task = ctx.task
         # TRL builds the reference model from this path (full fine-tuning): point it at the anchor's checkpoint.
         ctx.policy.config._name_or_path = str(ctx.anchor_path)
         reward_funcs, weights = self.reward_functions(ctx)
@@ -40,7 +44,7 @@ class GRPOMethod(ContinualMethod):
         return self.trainer_cls(
             model=ctx.policy,
             reward_funcs=reward_funcs,
-            train_dataset=task.train,
+            train_dataset=self.train_dataset(ctx),
             processing_class=ctx.processor,
             peft_config=ctx.peft_config if not hasattr(ctx.policy, "peft_config") else None,
             **kwargs,

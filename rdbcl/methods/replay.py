@@ -1,5 +1,5 @@
 """``replay``: sequential SFT whose batches mix in rows of earlier tasks from a bounded buffer (``replay_ratio`` of
-each task's training data; reservoir or per-task quota)."""
+each task's training data; reservoir or per-task quota). :class:`Replaying` carries the buffer for RL methods too."""
 
 from __future__ import annotations
 
@@ -11,13 +11,12 @@ from rdbcl.replay_buffer import ReplayBuffer
 from rdbcl.warm_start import to_sft_dataset
 
 
-@register_method
-class ReplayMethod(SFTMethod):
-    name = "replay"
+class Replaying:
+    """Mixin keeping one replay buffer across the stream: filled after each task, saved in the method state, and
+    re-bound to the stream's datasets when a run is continued (the buffer stores row indices, not rows)."""
 
-    def __init__(self):
-        self.buffer: ReplayBuffer | None = None
-        self._restored: dict | None = None  # a continued run's buffer, bound to the stream's datasets at the next task
+    buffer: ReplayBuffer | None = None
+    _restored: dict | None = None  # a continued run's buffer, bound to the stream's datasets at the next task
 
     def _buffer(self, ctx: TaskContext) -> ReplayBuffer:
         if self.buffer is None:
@@ -25,8 +24,18 @@ class ReplayMethod(SFTMethod):
             self.buffer = ReplayBuffer(a.replay_buffer_size, a.replay_strategy, seed=a.seed)
         return self.buffer
 
-    def train_dataset(self, ctx: TaskContext) -> Dataset:
-        return to_sft_dataset(self._buffer(ctx).mix(ctx.task.train, ctx.args.replay_ratio))
+    def mixed_rows(self, ctx: TaskContext) -> Dataset:
+        """The task's rows plus ``replay_ratio`` rows drawn from the buffer (each keeps its ``task`` column)."""
+        return self._buffer(ctx).mix(ctx.task.train, ctx.args.replay_ratio)
+
+    def replayed_tasks(self, ctx: TaskContext) -> list[str]:
+        return list(self._buffer(ctx).datasets)
+
+    def before_task(self, ctx: TaskContext) -> None:
+        if self._restored is not None:
+            earlier = {t.name: t.train for t in ctx.stream.tasks[:ctx.index]}
+            self._buffer(ctx).load_state_dict(self._restored, earlier)
+            self._restored = None
 
     def after_task(self, ctx: TaskContext, policy) -> None:
         self._buffer(ctx).add(ctx.task.name, ctx.task.train)
@@ -37,8 +46,10 @@ class ReplayMethod(SFTMethod):
     def load_state_dict(self, state: dict) -> None:
         self._restored = state.get("buffer")
 
-    def before_task(self, ctx: TaskContext) -> None:
-        if self._restored is not None:  # the buffer indexes rows of the stream's earlier tasks
-            earlier = {t.name: t.train for t in ctx.stream.tasks[:ctx.index]}
-            self._buffer(ctx).load_state_dict(self._restored, earlier)
-            self._restored = None
+
+@register_method
+class ReplayMethod(Replaying, SFTMethod):
+    name = "replay"
+
+    def train_dataset(self, ctx: TaskContext) -> Dataset:
+        return to_sft_dataset(self.mixed_rows(ctx))

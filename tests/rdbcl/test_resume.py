@@ -15,19 +15,19 @@ ARGS = ["--method", "rdbcl", "--n_train", "32", "--n_eval", "8", "--max_steps", 
         "--num_generations", "4", "--max_completion_length", "8", "--eval_batch_size", "8", "--logging_steps", "1"]
 
 
-def _train(out: Path, *helper: str) -> subprocess.CompletedProcess:
+def _train(out: Path, *helper: str, args: list[str] = ARGS) -> subprocess.CompletedProcess:
     """``python -m rdbcl.train ARGS`` (or the interrupting helper around it), as a user would rerun it."""
     program = [*helper, "--"] if helper else ["-m", "rdbcl.train"]
-    return subprocess.run([sys.executable, *program, *ARGS, "--output_dir", str(out)], capture_output=True, text=True)
+    return subprocess.run([sys.executable, *program, *args, "--output_dir", str(out)], capture_output=True, text=True)
 
 
-def _kill(out: Path, point: str, n: int) -> None:
-    done = _train(out, str(HERE / "interrupt.py"), point, str(n))
+def _kill(out: Path, point: str, n: int, args: list[str] = ARGS) -> None:
+    done = _train(out, str(HERE / "interrupt.py"), point, str(n), args=args)
     assert done.returncode == -9, done.stdout[-2000:] + done.stderr[-3000:]
 
 
 def _curves(results: dict) -> list:
-    keys = ("loss", "kl", "reward", "rdbcl/beta/mean", "rdbcl/rp/mean")
+    keys = ("loss", "kl", "reward", "rdbcl/beta/mean", "rdbcl/rp/mean", "rapo/sigma_hat", "rapo/retention/mean")
     return [[{k: e[k] for k in keys if k in e} for e in t["train_log"] if "loss" in e] for t in results["tasks"]]
 
 
@@ -61,6 +61,24 @@ def test_killed_runs_continue_to_the_uninterrupted_result(tmp_path):
 
     again = _train(run)  # a complete run is not redone
     assert again.returncode == 0 and json.loads((run / "results.json").read_text())["acc"] == expected["acc"]
+
+
+def test_rapo_continues_with_the_same_cross_task_spread(tmp_path):
+    """CTAN's σ̂ lives in the method state across tasks and in the trainer checkpoint inside one."""
+    args = [*ARGS[2:], "--method", "rapo", "--n_train", "16", "--max_steps", "2", "--checkpoint_steps", "1"]
+    reference = _train(tmp_path / "reference", args=args)
+    assert reference.returncode == 0, reference.stderr[-3000:]
+    expected = json.loads((tmp_path / "reference" / "results.json").read_text())
+
+    _kill(tmp_path / "run", "train", 4, args=args)  # task 1 (retention on), after its step-1 checkpoint
+    final = _train(tmp_path / "run", args=args)
+    assert final.returncode == 0, final.stderr[-3000:]
+    resumed = json.loads((tmp_path / "run" / "results.json").read_text())
+    assert resumed["acc"] == expected["acc"] and _curves(resumed) == _curves(expected)
+    assert [t["rapo"]["sigma_hat_end"] for t in resumed["tasks"]] == [t["rapo"]["sigma_hat_end"]
+                                                                       for t in expected["tasks"]]
+    spreads = [e["rapo/sigma_hat"] for t in resumed["tasks"][1:] for e in t["train_log"] if "rapo/sigma_hat" in e]
+    assert len(set(spreads)) == 4  # the warm-started policy's rewards vary, so σ̂ moves at every step
 
 
 def test_a_different_configuration_is_refused_with_the_differences(tmp_path):
