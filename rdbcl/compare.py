@@ -5,7 +5,7 @@ method, e.g. ``beta``), and reports mean ± std over seeds of Last, Average, MFT
 degradation, wall time and peak memory; writes ``compare.md``, ``compare.json``, a per-task forgetting plot and
 side-by-side mean accuracy heatmaps.
 
-    rdbcl-compare runs/ablations/* runs/sft/* --out runs/compare
+    rdbcl-compare runs/sweep/embedded/*_seed* --out runs/compare
 """
 
 from __future__ import annotations

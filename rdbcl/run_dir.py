@@ -22,6 +22,7 @@ NEUTRAL_FIELDS = {
     "log_level_replica", "log_completions", "eval_batch_size", "local_rank", "dataloader_num_workers",
     "dataloader_prefetch_factor", "dataloader_persistent_workers", "dataloader_pin_memory", "push_to_hub",
     "hub_model_id", "hub_token", "hub_strategy", "ddp_backend", "ddp_timeout", "save_policies", "use_cpu",
+    "data_root",  # where the stream's files are, not what they are (a moved dataset continues its runs)
 }
 
 

@@ -121,17 +121,33 @@ def _run_spec(path: Path, name: str, spec) -> tuple[dict, dict]:
     return base, overrides
 
 
+def parse_recipe(path: Path):
+    """``rdbcl.train.parse_args`` of a run's recipe. A GPU recipe asks for bf16, which transformers refuses where
+    there is no GPU (e.g. a cluster's login node, where sweeps are planned): parse it with bf16 off there, then
+    record it as the recipe says, so that the plan and the run's configuration agree."""
+    import torch
+
+    from rdbcl.train import parse_args
+
+    raw = yaml.safe_load(path.read_text())
+    gpu_only = bool(raw.get("bf16")) and not torch.cuda.is_available()
+    stream_args, args, model_args = parse_args(["--config", str(path), *(["--bf16", "false"] if gpu_only else [])])
+    if gpu_only:
+        args.bf16 = True
+    return stream_args, args, model_args
+
+
 def write_recipes(sweep: Sweep) -> None:
     """Write each run's recipe under ``output_root/recipes/`` and check that it parses (a typo in ``set`` fails
     here, naming the run, before any run starts)."""
-    from rdbcl.train import RecipeError, parse_args
+    from rdbcl.train import RecipeError
 
     for run in sweep.runs:
         run.recipe_dir.mkdir(parents=True, exist_ok=True)
         header = f"# {run.label}: written by rdbcl-sweep from {sweep.path}; edit the sweep file, not this one.\n"
         run.recipe_path.write_text(header + yaml.safe_dump(run.recipe, sort_keys=False))
         try:
-            parse_args(["--config", str(run.recipe_path)])
+            parse_recipe(run.recipe_path)
         except (RecipeError, ValueError) as err:
             raise SweepError(f"{sweep.path}: run {run.label}: {err}") from err
 
@@ -140,13 +156,12 @@ def run_state(run: PlannedRun) -> str:
     """``complete``, ``partial`` (continued when run) or ``new``; a directory holding another configuration raises."""
     from rdbcl.loop import run_config, run_defaults
     from rdbcl.run_dir import differences, fingerprint, read_json
-    from rdbcl.train import parse_args
 
     results = read_json(run.output_dir / "results.json")
     stored = read_json(run.output_dir / "run.json")
     if stored is None and results is None:
         return "new"
-    current = json.loads(json.dumps(fingerprint(run_config(*parse_args(["--config", str(run.recipe_path)]))),
+    current = json.loads(json.dumps(fingerprint(run_config(*parse_recipe(run.recipe_path))),
                                     default=str))
     if stored is None:  # runs written before run.json existed: their results record the configuration, plus facts
         legacy = fingerprint({k: results.get(k, {}) for k in current})
@@ -240,6 +255,7 @@ def cli(argv: list[str] | None = None) -> None:
                              " e.g. 'accelerate launch --config_file launch/accelerate/single_gpu.yaml "
                              "rdbcl/train.py')")
     args = parser.parse_args(argv)
+    sys.stdout.reconfigure(line_buffering=True)  # one line per run, visible as it happens in a redirected log
     try:
         sweep = load_sweep(args.sweep)
         if args.index is not None and not 0 <= args.index < len(sweep.runs):
