@@ -223,6 +223,9 @@ class ContinualConfig(GRPOConfig):
         if self.method == "rapo" and self.beta == 0.0:
             raise ValueError("beta: rapo measures each rollout's drift with the anchor's log-probs, which TRL "
                              "computes only with a KL term; set beta > 0 (RaPO's runs use e.g. 0.002).")
+        if self.method == "rapo" and self.multi_objective_aggregation != "sum_then_normalize":
+            raise ValueError("multi_objective_aggregation: rapo adds its retention reward to the weighted sum of the "
+                             "task rewards before normalising; use `sum_then_normalize`.")
 
     def _check_rewards(self) -> None:
         """Parse ``rewards`` (YAML mapping, or its JSON/YAML text from the command line) and resolve every reward now,

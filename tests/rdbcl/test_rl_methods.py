@@ -179,8 +179,12 @@ def test_rapo_runs_end_to_end_and_carries_its_spread_to_the_next_task(tmp_path, 
     assert (tmp_path / "run" / "tasks" / "task1-digit_0_4" / "method_state.pt").is_file()
 
 
-def test_rapo_refuses_a_zero_kl_weight_with_a_clear_message():
+@pytest.mark.parametrize("override, message", [
+    (["--beta", "0"], "beta: rapo measures each rollout's drift"),
+    (["--multi_objective_aggregation", "normalize_then_sum"], "multi_objective_aggregation: rapo adds"),
+])
+def test_rapo_refuses_settings_it_cannot_honour_with_a_clear_message(override, message):
     from rdbcl.train import RecipeError
 
-    with pytest.raises(RecipeError, match="rapo measures each rollout's drift"):
-        parse_args(["--method", "rapo", "--beta", "0", "--max_steps", "1"])
+    with pytest.raises(RecipeError, match=message):
+        parse_args(["--method", "rapo", "--max_steps", "1", *override])
