@@ -145,17 +145,23 @@ def plot(groups: dict[str, list[dict]], out: Path) -> None:
     names = [t["name"] for t in next(iter(groups.values()))[0]["stream"]["tasks"]]
     fig, ax = plt.subplots(figsize=(1.6 * len(names) + 5, 3.5))
     width = 0.8 / len(labels)
+    colours = plt.get_cmap("tab20").colors  # ten colours would repeat beyond ten methods
     for k, label in enumerate(labels):
-        ax.bar(np.arange(len(names) - 1) + k * width, per_task_forgetting(groups[label]), width, label=label)
+        ax.bar(np.arange(len(names) - 1) + k * width, per_task_forgetting(groups[label]), width, label=label,
+               color=colours[k % len(colours)])
     ax.set_xticks(np.arange(len(names) - 1) + 0.4 - width / 2, names[:-1])
     ax.set_ylabel("forgetting (points)")
     ax.set_title("Per-task forgetting at the end of the stream (mean over seeds)")
     ax.legend(fontsize="small", bbox_to_anchor=(1.01, 1.0), loc="upper left")
     _save_figure(fig, out / "forgetting.png")
 
-    fig, axes = plt.subplots(1, len(labels), figsize=(3.2 * len(labels), 3.4), squeeze=False)
-    for ax, label in zip(axes[0], labels, strict=True):
+    cols = min(len(labels), 6)  # rows of six: a dozen methods stay readable
+    rows = -(-len(labels) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 3.4 * rows), squeeze=False)
+    for ax, label in zip(axes.flat, labels, strict=False):
         draw_accuracy_grid(ax, _mean_matrix(groups[label]), names, [f"after {n}" for n in names], label)
+    for ax in list(axes.flat)[len(labels):]:
+        ax.set_visible(False)
     _save_figure(fig, out / "heatmaps.png")
 
 
