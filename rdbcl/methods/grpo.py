@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from statistics import mean
 from typing import TYPE_CHECKING
 
 from rdbcl.methods.base import ContinualMethod, TaskContext, merged, register_method
@@ -54,6 +55,12 @@ class GRPOMethod(ContinualMethod):
         """Method-specific per-task figures for the report (subclasses extend): samples a reward failed on."""
         errors = {f.__name__: f.errors for f in trainer.reward_funcs if getattr(f, "errors", 0)}
         return {"reward_errors": errors} if errors else {}
+
+    @staticmethod
+    def step_summary(history: list[dict], prefix: str) -> dict:
+        """A trainer's per-step figures under ``prefix`` (``rdbcl/``): their means over the task, and every step."""
+        keys = sorted({k for h in history for k in h if k.startswith(prefix)})
+        return {"mean_over_steps": {k: mean(h[k] for h in history if k in h) for k in keys}, "steps": history}
 
     def train_task(self, ctx: TaskContext) -> PreTrainedModel:
         trainer = self.build_trainer(ctx)

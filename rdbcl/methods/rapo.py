@@ -5,8 +5,6 @@ across tasks (CTAN). Defaults follow the paper: λ = 0.5, α = 20, EMA decay 0.9
 
 from __future__ import annotations
 
-from statistics import mean
-
 from rdbcl.methods.base import TaskContext, register_method
 from rdbcl.methods.grpo import GRPOMethod
 from rdbcl.rapo_trainer import RaPOTrainer
@@ -37,9 +35,7 @@ class RaPOMethod(GRPOMethod):
         summary, history = super().summarize(trainer), trainer.rapo_history
         if not history:
             return summary
-        keys = sorted({k for h in history for k in h if k.startswith("rapo/")})
-        return {**summary, "mean_over_steps": {k: mean(h[k] for h in history if k in h) for k in keys},
-                "sigma_hat_end": trainer.normalizer.sigma, "steps": history}
+        return {**summary, **self.step_summary(history, "rapo/"), "sigma_hat_end": trainer.normalizer.sigma}
 
     def state_dict(self) -> dict:
         return {"ctan": self.normalizer.state_dict()} if self.normalizer is not None else {}

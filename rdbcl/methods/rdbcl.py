@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from statistics import mean
-
 import reward_fns
 from rdbcl.methods.base import TaskContext, register_method
 from rdbcl.methods.grpo import GRPOMethod
@@ -27,6 +25,4 @@ class RDBCLMethod(GRPOMethod):
         summary, history = super().summarize(trainer), trainer.rp_history
         if not history:
             return summary
-        keys = [k for k in history[0] if k.startswith("rdbcl/")]
-        return {**summary, "mean_over_steps": {k: mean(h[k] for h in history if k in h) for k in keys},
-                "steps": history}
+        return {**summary, **self.step_summary(history, "rdbcl/")}
