@@ -18,6 +18,8 @@ class StreamArguments:
         n_eval: held-out evaluation rows per task.
         stream_seed: seed of the row sampling.
         data_root: local root of a stream's released files (streams that read local data).
+        skip_invalid: skip and count rows that cannot become samples (``true``), stop at the first one naming file,
+            row and field (``false``), or follow the stream file's own ``skip_invalid`` (unset).
     """
 
     stream: str = field(metadata={"help": "Stream name (`python -m task_streams list`) or a stream file (.yaml)."})
@@ -25,6 +27,8 @@ class StreamArguments:
     n_eval: int = field(default=100, metadata={"help": "Held-out evaluation rows per task."})
     stream_seed: int = field(default=0, metadata={"help": "Seed of the row sampling."})
     data_root: str | None = field(default=None, metadata={"help": "Local root of the stream's released files."})
+    skip_invalid: bool | None = field(default=None, metadata={"help": "Skip and count bad rows (true), stop at the "
+                                                                      "first (false); unset: the stream file's."})
 
     def __post_init__(self) -> None:
         _check_types(self)
@@ -35,6 +39,14 @@ class StreamArguments:
                              "the path of a stream file (.yaml).")
         if self.n_eval <= 0:
             raise ValueError(f"n_eval: must be positive to fill the accuracy matrix, got {self.n_eval}.")
+
+    def stream_kwargs(self) -> dict:
+        """Keyword arguments of ``task_streams.get_stream`` (unset options are left to the stream's own default)."""
+        kwargs = {"n_train": self.n_train, "n_eval": self.n_eval, "seed": self.stream_seed,
+                  "data_root": self.data_root}
+        if self.skip_invalid is not None:
+            kwargs["skip_invalid"] = self.skip_invalid
+        return kwargs
 
 
 @dataclass

@@ -78,10 +78,13 @@ class StreamRunner:
         self.eval_counts: dict[str, int] = {}
         start = time.perf_counter()
         self.model_path, self.timings["model_build_s"] = resolve_model_path(model_args)
-        self.stream = stream or get_stream(stream_args.stream, n_train=stream_args.n_train,
-                                           n_eval=stream_args.n_eval, seed=stream_args.stream_seed,
-                                           data_root=stream_args.data_root)
+        self.stream = stream or get_stream(stream_args.stream, **stream_args.stream_kwargs())
         stream = self.stream.with_rewards(args.rewards)
+        for task in stream:
+            if task.skipped:
+                counts = ", ".join(f"{n} {split}" for split, n in task.skipped.items())
+                logger.warning(f"task {task.name}: skipped {sum(task.skipped.values())} invalid row(s) ({counts}); "
+                               "counted in results.json (stream.tasks[].skipped_rows)", main_process_only=True)
         # Held-out tasks (``mode: eval_only``) are never trained: evaluated before and after the stream for the
         # zero-shot degradation; the accuracy matrix covers the trained tasks.
         self.held_out = [t for t in stream if t.mode == "eval_only"]

@@ -9,13 +9,61 @@ import torch
 from trl import ModelConfig
 
 
+class ModelPathError(ValueError):
+    """``model_name_or_path`` names no loadable model: a local path that is not there, or a hub id that is malformed,
+    unknown or unreachable. Raised before anything is trained or written."""
+
+
+def _looks_local(name: str) -> bool:
+    """A path rather than a hub id (``owner/name`` or ``name``): absolute, relative with ./ ../ ~, or deeper than one
+    slash."""
+    return (name.startswith(("/", "./", "../", "~")) or name in (".", "..") or name.count("/") > 1
+            or "\\" in name)
+
+
+def check_model_source(name: str, model_args: ModelConfig | None = None) -> None:
+    """Fail in one line when ``name`` is neither a saved model directory nor a hub model whose config can be read.
+
+    The hub case reads only ``config.json`` (from the local cache when offline), so a typo or an unreachable hub is
+    named before the run directory is touched, not as a traceback from deep inside ``from_pretrained``.
+    """
+    path = Path(name).expanduser()
+    if path.is_dir():
+        if not (path / "config.json").is_file():
+            raise ModelPathError(f"model_name_or_path: {name!r} is a directory but holds no config.json (not a "
+                                 "saved model)")
+        return
+    if path.exists():
+        raise ModelPathError(f"model_name_or_path: {name!r} is a file; give the model's directory or a hub id")
+    if _looks_local(name):
+        raise ModelPathError(f"model_name_or_path: local path {name!r} does not exist (looked for {path.absolute()})")
+    from huggingface_hub.utils import HFValidationError, validate_repo_id
+
+    try:
+        validate_repo_id(name)
+    except HFValidationError as err:
+        raise ModelPathError(f"model_name_or_path: {name!r} is neither an existing local directory nor a valid hub "
+                             f"id ('owner/name'): {err}") from err
+    from transformers import AutoConfig
+
+    try:
+        AutoConfig.from_pretrained(name, revision=getattr(model_args, "model_revision", None),
+                                   trust_remote_code=getattr(model_args, "trust_remote_code", False))
+    except OSError as err:
+        reason = next((line.strip() for line in str(err).splitlines() if line.strip()), type(err).__name__)
+        raise ModelPathError(f"model_name_or_path: no local directory {name!r}, and the hub model could not be "
+                             f"loaded (hub unreachable or id unknown): {reason}") from err
+
+
 def resolve_model_path(model_args: ModelConfig) -> tuple[str, float]:
-    """The model to start the stream from: ``model_name_or_path`` as given, or the embedded tiny VLM (built once).
+    """The model to start the stream from: ``model_name_or_path`` as given (checked, see ``check_model_source``), or
+    the embedded tiny VLM (built once).
 
     Returns:
         (path_or_id, build_seconds) where ``build_seconds`` is the one-time offline build time (0.0 when cached).
     """
     if model_args.model_name_or_path:
+        check_model_source(model_args.model_name_or_path, model_args)
         return model_args.model_name_or_path, 0.0
     from rdbcl.tiny_vlm import ensure_tiny_vlm
 

@@ -95,6 +95,17 @@ def held_out_section(results: dict) -> list[str]:
     return ["## Held-out tasks (%)", "\n".join(lines)]
 
 
+def skipped_rows_section(results: dict) -> list[str]:
+    """Rows left out as invalid (``skip_invalid``), per task and split: a reader sees what the numbers rest on."""
+    tasks = [*results["stream"]["tasks"], *results["stream"].get("held_out", [])]
+    rows = [(t["name"], t.get("skipped_rows") or {}) for t in tasks if t.get("skipped_rows")]
+    if not rows:
+        return []
+    lines = ["| task | train rows skipped | eval rows skipped |", "|---|---|---|"]
+    lines += [f"| {name} | {n.get('train', 0)} | {n.get('eval', 0)} |" for name, n in rows]
+    return ["## Invalid rows skipped (`skip_invalid`)", "\n".join(lines)]
+
+
 def render_markdown(results: dict) -> str:
     timings = results["timings"]
     parts = [
@@ -104,6 +115,7 @@ def render_markdown(results: dict) -> str:
         "## Stream metrics (%)", metrics_table(results["metrics"]) if results.get("metrics") else "(incomplete run)",
         "## Per task", task_table(results),
         *held_out_section(results),
+        *skipped_rows_section(results),
         *portability_section(results),
         "## Timings (s)",
         "| phase | seconds |\n|---|---|\n" + "\n".join(f"| {k} | {v:.1f} |" for k, v in timings.items()

@@ -38,6 +38,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[StreamArguments, Continua
         if not DEFAULT_RECIPE.is_file():
             raise FileNotFoundError(f"The default recipe {DEFAULT_RECIPE} is missing; pass --config RECIPE.yaml.")
         argv = ["--config", str(DEFAULT_RECIPE), *argv]
+    _check_recipe_file(argv)
     parser = _Parser((StreamArguments, ContinualConfig, ModelConfig))
     try:
         return parser.parse_args_and_config(argv)
@@ -45,6 +46,26 @@ def parse_args(argv: list[str] | None = None) -> tuple[StreamArguments, Continua
         raise
     except (ValueError, TypeError) as err:
         raise RecipeError(str(err)) from err
+
+
+def _check_recipe_file(argv: list[str]) -> None:
+    """The ``--config`` file exists and is a YAML mapping (TRL's parser would raise a bare OSError or YAMLError)."""
+    import yaml
+
+    if "--config" not in argv:
+        return
+    at = argv.index("--config")
+    if at + 1 >= len(argv):
+        raise RecipeError("--config: expected the path of a recipe (.yaml).")
+    path = Path(argv[at + 1]).expanduser()
+    try:
+        data = yaml.safe_load(path.read_text())
+    except OSError as err:
+        raise RecipeError(f"--config: cannot read the recipe {str(path)!r}: {err.strerror or err}") from err
+    except yaml.YAMLError as err:
+        raise RecipeError(f"--config: {path} is not valid YAML: {' '.join(str(err).split())}") from err
+    if not isinstance(data, dict):
+        raise RecipeError(f"--config: {path} must hold a mapping of fields, got {type(data).__name__}.")
 
 
 def _only_overrides(argv: list[str]) -> bool:
@@ -100,16 +121,33 @@ def main(argv: list[str] | None = None) -> dict:
     return results
 
 
-def cli() -> None:
-    """Console entry point: configuration errors print one clear line instead of a traceback."""
-    from rdbcl.run_dir import RunMismatchError
+USAGE_ERROR = 2  # argparse's exit status for a command line (here also a recipe, a stream or data) it cannot use
 
+
+def _one_line_errors() -> dict[type[Exception], str]:
+    """Errors in what the user gave (recipe, model path, stream file, data rows, run directory), each reported as one
+    line; anything else is a bug or a runtime failure and keeps its traceback."""
+    from rdbcl.modeling import ModelPathError
+    from rdbcl.run_dir import RunMismatchError
+    from task_streams.data_error import DataError
+    from task_streams.spec import StreamSpecError
+
+    return {RecipeError: "configuration error", ModelPathError: "model error", StreamSpecError: "stream file error",
+            DataError: "data error", RunMismatchError: "run directory"}
+
+
+def cli() -> None:
+    """Console entry point: an unusable recipe, model path, stream file or data row prints one clear line (naming the
+    field, or the file, row and field) and exits with status 2 instead of a traceback."""
+    kinds = _one_line_errors()
     try:
         main()
-    except RecipeError as err:
-        sys.exit(f"rdbcl-train: configuration error: {err}")
-    except RunMismatchError as err:
-        sys.exit(f"rdbcl-train: {err}")
+    except tuple(kinds) as err:
+        kind = next(label for cls, label in kinds.items() if isinstance(err, cls))
+        hint = ("; pass --skip_invalid true to skip such rows and count them in the report"
+                if kind == "data error" and err.row is not None else "")
+        print(f"rdbcl-train: {kind}: {err}{hint}", file=sys.stderr)
+        sys.exit(USAGE_ERROR)
 
 
 if __name__ == "__main__":

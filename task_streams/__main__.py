@@ -17,6 +17,9 @@ from task_streams.spec import StreamSpecError, load_stream_spec
 from task_streams.yaml_stream import TaskBuilder
 
 
+USAGE_ERROR = 2  # as argparse: the data or stream given cannot be used as it is (rdbcl-train exits the same way)
+
+
 def _stream_file(name: str) -> Path | None:
     if is_stream_file(name):
         return Path(name).expanduser()
@@ -41,7 +44,7 @@ def check(name: str, data_root: str | None) -> int:
     path = _stream_file(name)
     if path is None:
         print(f"check: {name!r} is not a stream file or a shipped stream ({available_streams()}).", file=sys.stderr)
-        return 2
+        return USAGE_ERROR
     spec = load_stream_spec(path)
     root = Path(data_root).expanduser() if data_root else None
     problems = 0
@@ -64,7 +67,7 @@ def check(name: str, data_root: str | None) -> int:
         problems += log.total + len(broken)
     print("OK" if not problems else f"{problems} problem(s) found; rows with problems are skipped with "
                                      "`skip_invalid: true` and counted in the report.")
-    return 0 if not problems else 1
+    return 0 if not problems else USAGE_ERROR
 
 
 def _unreadable_images(data, desc: str):
@@ -86,9 +89,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return list_streams() if args.command == "list" else check(args.stream, args.data_root)
-    except StreamSpecError as error:
+    except (StreamSpecError, DataError) as error:
         print(f"{parser.prog}: {error}", file=sys.stderr)
-        return 2
+        return USAGE_ERROR
 
 
 if __name__ == "__main__":

@@ -77,7 +77,7 @@ def _sample(rows: list, n: int, seed: int) -> list:
 
 @register_stream("embedded")
 def embedded_stream(n_train: int = 2000, n_eval: int = 100, seed: int = 0, image_size: int = 64,
-                    data_root: str | None = None) -> TaskStream:
+                    data_root: str | None = None, skip_invalid: bool | None = None) -> TaskStream:
     """Build the embedded colour → digits 0–4 → digits 5–9 stream.
 
     Args:
@@ -86,6 +86,7 @@ def embedded_stream(n_train: int = 2000, n_eval: int = 100, seed: int = 0, image
         seed: sampling seed.
         image_size: side of the digit images in pixels (easy-vqa images are 64×64).
         data_root: unused (the data ships with pip packages).
+        skip_invalid: unused (every built row is valid).
     """
     specs = [
         ("colour", COLOURS, lambda split: _easy_vqa_rows(split, COLOURS)),

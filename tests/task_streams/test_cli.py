@@ -33,7 +33,7 @@ def test_check_reports_missing_unreadable_images_and_bad_rows(tmp_path, capsys):
     path = root / INSTRUCTIONS / "VizWiz" / "val.json"
     rows = json.loads(path.read_text())
     path.write_text(json.dumps([*rows, {"question_id": 9, "image": rows[0]["image"], "text": "?"}]))
-    assert main(["check", "coin", "--data-root", str(root)]) == 1
+    assert main(["check", "coin", "--data-root", str(root)]) == 2  # bad input exits as a usage error does
     out = capsys.readouterr().out
     table = {line.split()[0]: line.split()[1:] for line in out.splitlines() if line[:1].isalpha()}
     assert table["gqa"] == ["0", "1", "1", "1", "0"]            # its one train row lost its image
@@ -44,5 +44,5 @@ def test_check_reports_missing_unreadable_images_and_bad_rows(tmp_path, capsys):
 
 
 def test_check_without_data_root_says_so(capsys):
-    assert main(["check", "coin"]) == 1
+    assert main(["check", "coin"]) == 2
     assert "--data_root" in capsys.readouterr().err
