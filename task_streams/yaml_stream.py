@@ -14,14 +14,17 @@ from reward_fns.boxes import parse_box
 from reward_fns.multiple_choice import chosen_letter
 from reward_fns.parsing import to_number
 from task_streams.adapters import ADAPTERS
-from task_streams.base import SYSTEM_PROMPT, Task, TaskStream, make_prompt
+from task_streams.base import Task, TaskStream, make_prompt
 from task_streams.data_error import DataError, SkipLog
 from task_streams.images import resolve_image
 from task_streams.spec import StreamSpec, TaskSpec
 
 
-TEXT_SYSTEM_PROMPT = ("Think step by step inside <think>...</think>, then give the final answer as "
-                      "<answer>...</answer>.")
+# Stream files ask for R1-style reasoning by default, with the tags exactly as the `format` reward checks them
+# (one <think> span, then one <answer> span). A stream that does not ask for reasoning sets its own `system_prompt`
+# and `format`'s `think: optional`.
+REASONING_SYSTEM_PROMPT = ("Think step by step inside <think>...</think>, then give the final answer as "
+                           "<answer>...</answer>.")
 
 
 def checked_answer(value, answer_type: str, file, row: int, field_name: str):
@@ -110,8 +113,7 @@ class TaskBuilder:
                 raise DataError(file, i, spec.answer_field, f"no final answer matching {spec.answer_pattern!r} "
                                 f"in {raw.answer[-80:]!r}")
             raw.answer = found.group(1).strip()
-        system = spec.system_prompt or self.stream.system_prompt or (SYSTEM_PROMPT if raw.image else
-                                                                     TEXT_SYSTEM_PROMPT)
+        system = spec.system_prompt or self.stream.system_prompt or REASONING_SYSTEM_PROMPT
         question = spec.question_template.format(question=raw.question)
         row = {"prompt": make_prompt(question, system, image=raw.image is not None),
                "answer": checked_answer(raw.answer, spec.answer_type, file, i, spec.answer_field), "task": spec.name}
