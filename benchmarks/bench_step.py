@@ -46,8 +46,9 @@ def worker(kind: str, steps: int, warmup: int, out_dir: str) -> dict:
     task = get_stream("embedded", n_train=512, n_eval=1).tasks[0]
     processor = load_processor(path, model_args)
     cls = GRPOTrainer if kind == "stock" else RDBCLTrainer
-    trainer = cls(model=load_policy(path, model_args), reward_funcs=[reward_fns.get(n) for n in task.rewards],
-                  args=args, train_dataset=task.train, processing_class=processor)
+    rewards = [reward_fns.RewardSpec.parse(r).function() for r in task.rewards]
+    trainer = cls(model=load_policy(path, model_args), reward_funcs=rewards, args=args, train_dataset=task.train,
+                  processing_class=processor)
 
     times: list[float] = []
 

@@ -5,6 +5,7 @@
 """
 
 from reward_fns import anls as _anls  # noqa: F401  (each import registers its rewards)
+from reward_fns import caption as _caption  # noqa: F401
 from reward_fns import exact_match as _exact_match  # noqa: F401
 from reward_fns import format as _format  # noqa: F401
 from reward_fns import iou as _iou  # noqa: F401

@@ -10,8 +10,9 @@ from typing import Any
 
 ANSWER_RE = re.compile(r"<answer>(.*?)</answer>", re.DOTALL | re.IGNORECASE)
 TAG_RE = re.compile(r"</?answer>", re.IGNORECASE)
-FORMAT_RE = re.compile(r"^\s*(?:<think>(?:(?!</?think>).)*</think>\s*)?<answer>(?:(?!</?answer>).)*</answer>\s*$",
-                       re.DOTALL | re.IGNORECASE)
+# The think/answer tags in any case: the format reward wants exactly the prompt's lower-case tags, in order, and no
+# other (nested, repeated or differently-cased) think/answer tag.
+FORMAT_TAG_RE = re.compile(r"</?(?:think|answer)>", re.IGNORECASE)
 _NUMBER_TOKEN_RE = re.compile(r"[-+−]?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\d)|\d*\.\d+|\d+)(?:[eE][-+]?\d+)?"
                               r"(?:\s*/\s*\d+(?:\.\d+)?)?")
 
@@ -44,17 +45,25 @@ def normalize(text: str) -> str:
     return " ".join(text.lower().strip().strip(".").split())
 
 
+def _number_text(text: str) -> tuple[str, bool] | None:
+    """``text`` reduced to the number token ``to_number`` reads (no ``$``, spaces, trailing full stop, ``%``) and
+    whether it was a percentage; None when it is not one number."""
+    text = text.strip().rstrip(".").replace("−", "-").replace("$", "").replace("\\%", "%").strip()
+    percent = text.endswith("%")
+    text = text.rstrip("%").strip()
+    return (text, percent) if text and _NUMBER_TOKEN_RE.fullmatch(text) else None
+
+
 def to_number(text: str) -> float | None:
     """The one number ``text`` spells (``1,234``, ``-0.5``, ``3/4``, ``1e-3``, ``45%`` → 0.45, ``$12``), else None.
 
-    >>> [to_number(s) for s in ["1,234", "-1,234.5", "3/4", "45%", "$12.50", "-2e3", "1/0", "three", "1 2", "1,23"]]
-    [1234.0, -1234.5, 0.75, 0.45, 12.5, -2000.0, None, None, None, None]
+    >>> [to_number(s) for s in ["1,234", "-1,234.5", "3/4", "45%", "$12.50", "-2e3", ".5", "1/0", "three", "1,23"]]
+    [1234.0, -1234.5, 0.75, 0.45, 12.5, -2000.0, 0.5, None, None, None]
     """
-    text = text.strip().strip(".").replace("−", "-").replace("$", "").replace("\\%", "%").strip()
-    percent = text.endswith("%")
-    text = text.rstrip("%").strip()
-    if not text or not _NUMBER_TOKEN_RE.fullmatch(text):
+    parts = _number_text(text)
+    if parts is None:
         return None
+    text, percent = parts
     try:
         if "/" in text:
             num, den = (Fraction(part.replace(",", "").strip()) for part in text.split("/"))
@@ -66,3 +75,27 @@ def to_number(text: str) -> float | None:
     if not math.isfinite(value):
         return None
     return value / 100.0 if percent else value
+
+
+MAX_EXPONENT = 1000  # |exponent| cap for exact values: Fraction("1e999999999") would build a billion-digit integer
+_EXPONENT_RE = re.compile(r"[eE]([-+]?\d+)")
+
+
+def to_fraction(text: str) -> Fraction | None:
+    """The exact value of the number ``to_number`` reads (same spellings), where a float would round
+    ``12345678901234567891`` or ``0.1``; None when there is no one finite number or its exponent exceeds
+    ``MAX_EXPONENT``.
+
+    >>> [str(to_fraction(s)) for s in ["12345678901234567891", "0.1", "-3/4", "45%", "1,234.5", "1e-3", "1/0"]]
+    ['12345678901234567891', '1/10', '-3/4', '9/20', '2469/2', '1/1000', 'None']
+    """
+    parts = _number_text(text)
+    if parts is None or any(abs(int(e)) > MAX_EXPONENT for e in _EXPONENT_RE.findall(parts[0])):
+        return None
+    text, percent = parts
+    num, _, den = text.replace(",", "").partition("/")
+    try:
+        value = Fraction(num.strip()) / Fraction(den.strip() or 1)
+    except (ValueError, ZeroDivisionError):
+        return None
+    return value / 100 if percent else value

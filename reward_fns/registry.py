@@ -62,7 +62,8 @@ def resolve(spec: str) -> RewardFunc:
 def get(spec: str, **params) -> RewardFunc:
     """Resolve a reward by name (see ``resolve``), with ``params`` bound as keyword arguments.
 
-    Unknown parameter names fail here, not at the first training step.
+    Unknown parameter names fail here, not at the first training step; so do values the function's own
+    ``check_params(**params)`` hook (an optional attribute, e.g. ``iou.check_params``) refuses with a ``ValueError``.
 
     >>> get("numeric", rel_tol=0.05)(["<answer>103</answer>"], answer=["100"])
     [1.0]
@@ -76,6 +77,9 @@ def get(spec: str, **params) -> RewardFunc:
     unknown = sorted(set(params) - named) if not takes_any or spec in _REGISTRY else []
     if unknown:
         raise TypeError(f"Reward {spec!r} has no parameter(s) {unknown}; it accepts {sorted(named)}.")
+    check = getattr(fn, "check_params", None)
+    if callable(check):
+        check(**params)
     bound = functools.partial(fn, **params)
     functools.update_wrapper(bound, fn)  # keeps __name__ (TRL's metric name) and the docstring
     return bound

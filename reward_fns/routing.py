@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -56,11 +57,11 @@ class RewardSpec:
     @classmethod
     def checked(cls, item: Any, where: str = "reward") -> RewardSpec:
         """``parse`` plus resolving the function now, so that a recipe or stream file with a typo fails at load time
-        with a ``ValueError`` naming ``where``."""
+        with a ``ValueError`` naming ``where`` (a parameter value the reward's ``check_params`` refuses, too)."""
         spec = cls.parse(item, where)
         try:
             spec.function()
-        except (KeyError, AttributeError, FileNotFoundError, ImportError, TypeError) as exc:
+        except (KeyError, AttributeError, FileNotFoundError, ImportError, TypeError, ValueError) as exc:
             raise ValueError(f"{where}: {exc}") from exc
         return spec
 
@@ -85,6 +86,28 @@ def score(fn: Callable, **kwargs) -> list:
     return asyncio.run(result) if inspect.isawaitable(result) else result
 
 
+ENCODED_COLUMNS = "json_columns"  # per row: columns a multi-task dataset holds as JSON text (rdbcl.replay_buffer)
+
+
+def decoded(columns: dict) -> dict:
+    """Per-sample columns of a batch mixing tasks whose column types differ, back to each row's own values: a row's
+    ``json_columns`` names the columns stored as JSON text for it (e.g. one task's letter answers beside another's
+    lists of human answers).
+
+    >>> decoded({"answer": ['"B"', '["stop", "halt"]'], "json_columns": [["answer"], ["answer"]]})["answer"]
+    ['B', ['stop', 'halt']]
+    """
+    marks = columns.get(ENCODED_COLUMNS)
+    if not isinstance(marks, list) or not any(marks):
+        return columns
+    out = dict(columns)
+    for name in {c for m in marks if m for c in m}:
+        if isinstance(out.get(name), list):
+            out[name] = [json.loads(v) if m and name in m and isinstance(v, str) else v
+                         for v, m in zip(out[name], marks, strict=True)]
+    return out
+
+
 @dataclass
 class _Batch:
     """The samples of one call that belong to this task, with every per-sample column sliced to them."""
@@ -103,7 +126,7 @@ class _Batch:
         else:
             own = [i for i, t in enumerate(tasks) if t == task]
         sliced = {k: [v[i] for i in own] if isinstance(v, list) and len(v) == n else v for k, v in kwargs.items()}
-        return cls(own, n, [completions[i] for i in own], sliced)
+        return cls(own, n, [completions[i] for i in own], decoded(sliced))
 
     def row(self, j: int) -> tuple[list, dict]:
         m = len(self.own)

@@ -19,6 +19,9 @@ from task_streams.base import Task, TaskStream, make_prompt, register_stream
 COLOURS = ["red", "green", "blue", "black", "gray", "teal", "brown", "yellow"]
 DIGITS_LOW = [str(d) for d in range(5)]
 DIGITS_HIGH = [str(d) for d in range(5, 10)]
+# The prompt (``SYSTEM_PROMPT``) asks for the answer, with reasoning only "if needed": the format reward accepts a
+# missing <think> block, as its `think: optional` is for.
+REWARDS = ("exact_match", {"name": "format", "params": {"think": "optional"}})
 DIGIT_QUESTIONS = {"digit_0_4": "which digit from 0 to 4 is shown?", "digit_5_9": "which digit from 5 to 9 is shown?"}
 
 
@@ -77,7 +80,8 @@ def _sample(rows: list, n: int, seed: int) -> list:
 
 @register_stream("embedded")
 def embedded_stream(n_train: int = 2000, n_eval: int = 100, seed: int = 0, image_size: int = 64,
-                    data_root: str | None = None, skip_invalid: bool | None = None) -> TaskStream:
+                    data_root: str | None = None, skip_invalid: bool | None = None,
+                    verifiable_only: bool = False) -> TaskStream:
     """Build the embedded colour → digits 0–4 → digits 5–9 stream.
 
     Args:
@@ -87,6 +91,7 @@ def embedded_stream(n_train: int = 2000, n_eval: int = 100, seed: int = 0, image
         image_size: side of the digit images in pixels (easy-vqa images are 64×64).
         data_root: unused (the data ships with pip packages).
         skip_invalid: unused (every built row is valid).
+        verifiable_only: no effect (every task is verifiable).
     """
     specs = [
         ("colour", COLOURS, lambda split: _easy_vqa_rows(split, COLOURS)),
@@ -100,5 +105,6 @@ def embedded_stream(n_train: int = 2000, n_eval: int = 100, seed: int = 0, image
             train=_to_dataset(_sample(rows("train"), n_train, seed + k), name),
             eval=_to_dataset(_sample(rows("test"), n_eval, 1000 + k), name),
             labels=labels,
+            rewards=list(REWARDS),
         ))
     return TaskStream("embedded", tasks)

@@ -28,8 +28,8 @@ def _setup(tmp_path, tiny_model_path, stream, *extra):
                       peft_config=get_peft_config(model_args), output_dir=tmp_path / "run" / "task0")
     trainer = RDBCLMethod().build_trainer(ctx)
     stock_args = copy.copy(trainer.args)
-    stock = GRPOTrainer(model=load_policy(tiny_model_path, model_args),
-                        reward_funcs=[reward_fns.get(n) for n in task.rewards], args=stock_args,
+    rewards = [reward_fns.RewardSpec.parse(r).function() for r in task.rewards]
+    stock = GRPOTrainer(model=load_policy(tiny_model_path, model_args), reward_funcs=rewards, args=stock_args,
                         train_dataset=task.train, processing_class=processor, peft_config=get_peft_config(model_args))
     # Move the policy away from the anchor (else the KL is 0), identically in both trainers: LoRA B (zero at
     # init) or every weight.

@@ -91,7 +91,7 @@ def test_a_different_configuration_is_refused_with_the_differences(tmp_path):
     RunDirectory(out).claim(run_config(*parse_args(["--method", "grpo", *argv])), resume=True)  # an earlier run
     done = subprocess.run([sys.executable, "-m", "rdbcl.train", "--method", "rdbcl", *argv], capture_output=True,
                           text=True)
-    assert done.returncode == 1
+    assert done.returncode == 2
     message = done.stderr.strip().splitlines()[-1]
     assert "holds a run with a different configuration; refusing to continue it. Differences: config.method: " \
         "'grpo' in the run, 'rdbcl' now." in message

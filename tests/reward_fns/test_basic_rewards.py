@@ -6,7 +6,7 @@ import reward_fns
 def test_registry_resolves_builtins_and_dotted_paths(tmp_path):
     assert {"exact_match", "format"} <= set(reward_fns.available())
     assert reward_fns.get("exact_match").__name__ == "exact_match"
-    assert reward_fns.get("reward_fns.format:format_reward")(["<answer>x</answer>"]) == [1.0]
+    assert reward_fns.get("reward_fns.format:format_reward")(["<think>y</think><answer>x</answer>"]) == [1.0]
     custom = tmp_path / "my_reward.py"
     custom.write_text("def always_half(completions, **kwargs):\n    return [0.5] * len(completions)\n")
     assert reward_fns.get(f"{custom}:always_half")(["a", "b"]) == [0.5, 0.5]
@@ -30,7 +30,7 @@ def test_format_requires_one_answer_block():
     fmt = reward_fns.get("format")
     completions = ["<answer>a</answer>", "<think>x</think> <answer>a</answer>", "<answer>a</answer><answer>b</answer>",
                    "a", "<think>x</think>", "<answer><answer>a</answer></answer>"]
-    assert fmt(completions) == [1.0, 1.0, 0.0, 0.0, 0.0, 0.0]
+    assert fmt(completions) == [0.0, 1.0, 0.0, 0.0, 0.0, 0.0]  # R1-style: the think block is required by default
 
 
 def test_rewards_never_raise_on_garbage():

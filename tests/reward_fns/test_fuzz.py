@@ -33,6 +33,7 @@ TRUTHS = {
     "multiple_choice": st.one_of(st.sampled_from(["A", "B", "(C)", 1, 30, -1]), TEXT),
     "vqa_accuracy": st.one_of(st.lists(TEXT, min_size=10, max_size=10), TEXT),
     "anls": st.one_of(st.lists(TEXT, min_size=1, max_size=3), TEXT),
+    "cider": st.one_of(st.lists(TEXT, min_size=1, max_size=5), TEXT),
     "iou": BOX,
     "grounding_accuracy": BOX,
     "math_equivalence": st.one_of(TEXT, st.sampled_from(["\\dfrac{3}{4}", "0", "\\boxed{2}", "x^2"])),

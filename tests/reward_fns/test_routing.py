@@ -28,7 +28,8 @@ def test_spec_forms_and_their_errors():
 
 
 def test_each_sample_is_scored_only_by_its_own_tasks_rewards():
-    colour, _ = task_rewards(["exact_match", {"name": "format", "weight": 0.5}], task="colour")
+    colour, _ = task_rewards(["exact_match", {"name": "format", "weight": 0.5, "params": {"think": "optional"}}],
+                             task="colour")
     digits, _ = task_rewards([{"name": "numeric", "params": {"abs_tol": 0.5}}], task="digits")
     columns = {k: v for k, v in MIXED.items() if k != "completions"}
     assert colour[0](MIXED["completions"], **columns) == [1.0, None, 0.0]
@@ -106,7 +107,9 @@ def test_stream_reward_overrides_name_existing_tasks(two_task_stream):
     stream = two_task_stream.with_rewards({"colour": ["exact_match"], "*": [{"name": "format", "weight": 0.1}]})
     assert stream.tasks[0].rewards == ["exact_match"]
     assert stream.tasks[1].rewards == [{"name": "format", "weight": 0.1}]
-    assert two_task_stream.tasks[0].rewards == ["exact_match", "format"]  # the original is untouched
+    from task_streams.embedded import REWARDS
+
+    assert two_task_stream.tasks[0].rewards == list(REWARDS)  # the original is untouched
     with pytest.raises(ValueError, match=r"no task named \['color'\].*\['colour', 'digit_0_4'\]"):
         two_task_stream.with_rewards({"color": ["exact_match"]})
 
