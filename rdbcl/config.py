@@ -20,6 +20,8 @@ class StreamArguments:
         data_root: local root of a stream's released files (streams that read local data).
         skip_invalid: skip and count rows that cannot become samples (``true``), stop at the first one naming file,
             row and field (``false``), or follow the stream file's own ``skip_invalid`` (unset).
+        verifiable_only: keep only the tasks with a verifiable metric that can be scored offline (UCIT without its
+            caption tasks, MLLM-CL ability without GUI); without it a task scored only remotely is refused.
     """
 
     stream: str = field(metadata={"help": "Stream name (`python -m task_streams list`) or a stream file (.yaml)."})
@@ -29,6 +31,8 @@ class StreamArguments:
     data_root: str | None = field(default=None, metadata={"help": "Local root of the stream's released files."})
     skip_invalid: bool | None = field(default=None, metadata={"help": "Skip and count bad rows (true), stop at the "
                                                                       "first (false); unset: the stream file's."})
+    verifiable_only: bool = field(default=False, metadata={"help": "Keep only tasks with a verifiable metric that "
+                                                                   "can be scored offline."})
 
     def __post_init__(self) -> None:
         _check_types(self)
@@ -46,6 +50,8 @@ class StreamArguments:
                   "data_root": self.data_root}
         if self.skip_invalid is not None:
             kwargs["skip_invalid"] = self.skip_invalid
+        if self.verifiable_only:
+            kwargs["verifiable_only"] = True
         return kwargs
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from datasets import Image
 from tqdm.auto import tqdm
 
+import reward_fns
 from task_streams.base import _STREAMS, available_streams, is_stream_file
 from task_streams.data_error import DataError
 from task_streams.images import unreadable
@@ -26,16 +27,26 @@ def _stream_file(name: str) -> Path | None:
     return getattr(_STREAMS.get(name), "stream_file", None)
 
 
-def list_streams() -> int:
+def list_streams(verifiable_only: bool = False) -> int:
+    """Each shipped stream's task count and order, then one line per task: how it is scored (``verifiable``, or
+    ``dense`` for a similarity score such as CIDEr; ``remote`` when its answers are scored elsewhere) and its metric.
+    With ``verifiable_only`` the subset a run with ``--verifiable_only true`` trains."""
     print(f"{'stream':<16} {'tasks':>5}  order")
     for name in available_streams():
         path = _stream_file(name)
-        if path is not None:
-            spec = load_stream_spec(path)
-            order = " → ".join(t.name + (" (eval only)" if t.mode == "eval_only" else "") for t in spec.tasks)
-            print(f"{name:<16} {len(spec.tasks):>5}  {order}")
-        else:
-            print(f"{name:<16} {3:>5}  colour → digit_0_4 → digit_5_9 (embedded, built from pip-shipped data)")
+        if path is None:
+            print(f"{name:<16} {3:>5}  colour → digit_0_4 → digit_5_9 (embedded, built from pip-shipped data; "
+                  "verifiable)")
+            continue
+        spec = load_stream_spec(path)
+        if verifiable_only:
+            spec = spec.selected(verifiable_only=True)
+        order = " → ".join(t.name + (" (eval only)" if t.mode == "eval_only" else "") for t in spec.tasks)
+        print(f"{name:<16} {len(spec.tasks):>5}  {order}")
+        for task in spec.tasks:
+            metric = reward_fns.RewardSpec.parse(task.metric).name
+            why = f"  not scorable offline: {task.reason}" if not task.offline else ""
+            print(f"    {task.name:<18} {task.kind:<18} {metric}{why}")
     return 0
 
 
@@ -82,13 +93,15 @@ def _unreadable_images(data, desc: str):
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m task_streams", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("list", help="the shipped streams with their tasks")
+    lister = commands.add_parser("list", help="the shipped streams with their tasks")
+    lister.add_argument("--verifiable_only", action="store_true",
+                        help="only the tasks with a verifiable metric that can be scored offline")
     checker = commands.add_parser("check", help="validate a local copy of a stream's files")
     checker.add_argument("stream", help="shipped stream name or path of a stream file")
     checker.add_argument("--data-root", default=None, help="folder holding the stream's released files")
     args = parser.parse_args(argv)
     try:
-        return list_streams() if args.command == "list" else check(args.stream, args.data_root)
+        return list_streams(args.verifiable_only) if args.command == "list" else check(args.stream, args.data_root)
     except (StreamSpecError, DataError) as error:
         print(f"{parser.prog}: {error}", file=sys.stderr)
         return USAGE_ERROR

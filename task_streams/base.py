@@ -20,9 +20,11 @@ class Task:
     """One task of a stream.
 
     ``train`` and ``eval`` have the columns TRL's trainers read: ``prompt`` (a conversation whose user turn holds
-    an ``{"type": "image"}`` part), ``image`` (PIL image), ``answer`` (ground truth) and ``task`` (this task's
-    name, so mixed batches can route each sample to its own rewards). ``rewards`` are reward specs (a name or
-    ``{name, weight, params}``, see ``reward_fns.RewardSpec``); ``metric`` is the strict score used at evaluation.
+    an ``{"type": "image"}`` part when the row has an image), ``image`` (PIL image; ``None`` for a text-only row of
+    a task that mixes both, as CoIN's ScienceQA; no column at all for a text-only task), ``answer`` (ground truth)
+    and ``task`` (this task's name, so mixed batches can route each sample to its own rewards). ``rewards`` are
+    reward specs (a name or ``{name, weight, params}``, see ``reward_fns.RewardSpec``); ``metric`` is the strict
+    score used at evaluation.
     """
 
     name: str
@@ -92,6 +94,20 @@ def make_prompt(question: str, system_prompt: str = SYSTEM_PROMPT, image: bool =
         {"role": "system", "content": [{"type": "text", "text": system_prompt}]},
         {"role": "user", "content": [*parts, {"type": "text", "text": question}]},
     ]
+
+
+def image_list(row: dict) -> list:
+    """A row's images as TRL's per-sample ``images`` list: ``[image]``, or ``[]`` for a text-only row (``image``
+    None).
+
+    TRL 1.16 turns an ``image`` column into ``[image]`` whatever its value: its SFT collator then counts a ``None``
+    image as one image for a prompt without an image part ("Number of images provided (1) does not match number of
+    image placeholders (0)"), and its GRPOTrainer hands the processor a list of ``None`` for an all-text batch.
+    Given ``images`` lists instead, both drop the images of an all-text batch and otherwise hand the processor one
+    list per sample, empty ones included.
+    """
+    image = row.get("image")
+    return [] if image is None else [image]
 
 
 StreamBuilder = Callable[..., TaskStream]

@@ -38,6 +38,9 @@ class SourceSpec:
         n: rows to use (None: the run's ``n_train`` / ``n_eval``; ≤ 0: all).
         image_root: folder this split's image paths are relative to, when it differs from the task's (MLLM-CL keeps
             test images in ``<Task>_test/``).
+        references: a COCO caption annotation file whose captions of image ``i + 1`` are the references of row ``i``
+            of ``path`` (UCIT's ``val_coco_type_3000.json``, matched by position as its ``eval_caption.py`` does);
+            read by the ``llava_caption`` format.
     """
 
     path: str | None = None
@@ -47,6 +50,7 @@ class SourceSpec:
     seed: int = 0
     n: int | None = None
     image_root: str | None = None
+    references: str | None = None
 
 
 @dataclass
@@ -57,7 +61,8 @@ class TaskSpec:
     (a list of acceptable / human answers). ``answer_pattern``: a regular expression whose first group is the final
     answer inside a released reply (e.g. ``Answer:\s*(.+)$`` after a worked solution; test files' answer fields
     are used as they are). ``mode: eval_only``: a held-out task, evaluated before and after the stream, never
-    trained.
+    trained. ``offline: false`` (with its ``reason``): a task whose released test answers are scored elsewhere (an
+    evaluation server), listed but refused when a stream is built with it.
     """
 
     name: str
@@ -75,6 +80,20 @@ class TaskSpec:
     skip_invalid: bool | None = None
     mode: str = "rl"
     note: str = ""
+    offline: bool = True
+    reason: str = ""
+
+    @property
+    def verifiable(self) -> bool:
+        """True when its metric and every reward are verifiable checks; a reward function declares itself dense
+        with a ``verifiable = False`` attribute (``cider``). Functions without the attribute count as verifiable."""
+        return all(getattr(reward_fns.resolve(reward_fns.RewardSpec.parse(item).name), "verifiable", True)
+                   for item in [*self.rewards, self.metric])
+
+    @property
+    def kind(self) -> str:
+        """How the task is scored, as ``python -m task_streams list`` marks it."""
+        return ("verifiable" if self.verifiable else "dense") + ("" if self.offline else ", remote")
 
 
 @dataclass
@@ -89,6 +108,22 @@ class StreamSpec:
 
     def describe(self) -> str:
         return f"{self.name}: {len(self.tasks)} tasks ({' → '.join(t.name for t in self.tasks)})"
+
+    def selected(self, verifiable_only: bool = False) -> StreamSpec:
+        """The tasks a run builds: with ``verifiable_only`` those with a verifiable metric that can be scored offline
+        (the stream keeps its published order); otherwise all, refusing a task that cannot be scored offline."""
+        if verifiable_only:
+            tasks = [t for t in self.tasks if t.verifiable and t.offline]
+            if not tasks:
+                raise StreamSpecError(f"{self.source_file}: stream {self.name!r} has no verifiable task that can be "
+                                      "scored offline; run it without verifiable_only.")
+            return dataclasses.replace(self, tasks=tasks)
+        for task in self.tasks:
+            if not task.offline:
+                raise StreamSpecError(f"stream {self.name!r}: task {task.name!r} cannot be scored offline "
+                                      f"({task.reason or 'no local answer key'}); pass --verifiable_only true to "
+                                      "drop it, or remove it from a copy of the stream file.")
+        return self
 
 
 def _build(cls, data, where: str):
@@ -145,6 +180,8 @@ def load_stream_spec(path: str | Path) -> StreamSpec:
                                   f"{list(ANSWER_TYPES)}.")
         if task.mode not in MODES:
             raise StreamSpecError(f"{where}.mode: must be one of {list(MODES)}, got {task.mode!r}.")
+        if not task.offline and not task.reason.strip():
+            raise StreamSpecError(f"{where}.reason: a task with `offline: false` says why (where it is scored).")
         if task.answer_pattern is not None:
             try:
                 if re.compile(task.answer_pattern).groups < 1:

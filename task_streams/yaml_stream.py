@@ -123,11 +123,15 @@ class TaskBuilder:
 
 
 def build_stream(spec: StreamSpec, data_root: str | Path | None = None, n_train: int = 2000, n_eval: int = 100,
-                 seed: int = 0, skip_invalid: bool | None = None, logs: dict | None = None) -> TaskStream:
+                 seed: int = 0, skip_invalid: bool | None = None, logs: dict | None = None,
+                 verifiable_only: bool = False) -> TaskStream:
     """Every task of ``spec`` as a ``Task``; skipped rows (``skip_invalid``) are counted in ``Task.skipped``.
 
     ``skip_invalid`` overrides the stream's setting; ``logs`` (task name → ``SkipLog``) receives what was skipped.
+    ``verifiable_only`` keeps the tasks with a verifiable, offline metric; without it a task that cannot be scored
+    offline is refused (``StreamSpec.selected``).
     """
+    spec = spec.selected(verifiable_only)
     root = Path(data_root).expanduser() if data_root else None
     tasks = []
     for task_spec in spec.tasks:

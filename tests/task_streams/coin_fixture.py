@@ -17,17 +17,28 @@ SUFFIX = "Answer the question using a single word or phrase."
 LETTER = "Answer with the option's letter from the given choices directly."
 INSTRUCTIONS = "playground/Instructions_Original"
 
-# task dir → (eval file, [(image or None, question, answer)] for train, [...] for eval)
+# task dir → (eval file, [(image or None, question, answer)] for train, [...] for eval). ScienceQA mixes image and
+# text-only questions, as the released ScienceQA does (a text-only row has no `image` key and no `<image>` tag).
 TASKS = {
     "ScienceQA": ("test.json",
                   [("ScienceQA/images/train/1/image.png",
                     "Which of these states is farthest north?\nA. West Virginia\nB. Louisiana\nC. Arizona\n"
                     f"D. Oklahoma\n{LETTER}", "A"),
                    (None, "Which tense does the sentence use?\nMona will print her name with care.\n"
-                          f"A. present tense\nB. future tense\nC. past tense\n{LETTER}", "B")],
+                          f"A. present tense\nB. future tense\nC. past tense\n{LETTER}", "B"),
+                   ("ScienceQA/images/train/3/image.png",
+                    "Identify the question that Tom's experiment can best answer.\nA. Do ping pong balls stop rolling "
+                    "sooner after being launched from a 30° angle or a 45° angle?\nB. Do ping pong balls travel "
+                    f"farther when launched from a 30° angle compared to a 45° angle?\n{LETTER}", "B"),
+                   (None, "Which word would you find on a dictionary page with the following guide words?\n"
+                          f"lamb - lid\nA. lazy\nB. lump\n{LETTER}", "A")],
                   [("ScienceQA/images/test/5/image.png",
                     f"Which animal's feet are also adapted for swimming?\nA. duck\nB. cat\n{LETTER}", "A"),
-                   (None, f"What is the capital of Utah?\nA. Salt Lake City\nB. Denver\nC. Boise\n{LETTER}", "A")]),
+                   (None, f"What is the capital of Utah?\nA. Salt Lake City\nB. Denver\nC. Boise\n{LETTER}", "A"),
+                   (None, f"Select the mammal.\nA. gray tree frog\nB. koala\nC. great white shark\n{LETTER}", "B"),
+                   ("ScienceQA/images/test/8/image.png",
+                    "Which property do these three objects have in common?\nA. sticky\nB. yellow\nC. stretchy\n"
+                    f"{LETTER}", "B")]),
     "TextVQA": ("val.json",
                 [("TextVQA/train_images/003a8ae2ef43b901.jpg", f"what is the brand of this camera?\n{SUFFIX}",
                   "dakota"),

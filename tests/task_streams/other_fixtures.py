@@ -1,14 +1,30 @@
 """Miniature UCIT and MLLM-CL releases in their released layouts (rows written for the tests in each benchmark's
-schema; answer conventions as released: option letters, counts, lists of OCR answers, worked maths solutions)."""
+schema; answer conventions as released: option letters, counts, lists of OCR answers, worked maths solutions, one
+caption per train row and COCO-format reference captions per test image)."""
 
 from __future__ import annotations
 
-from llava_fixture import FixtureTask
+import json
+from pathlib import Path
+
+from llava_fixture import FixtureTask, write_release
 
 
 SUFFIX = "Answer the question using a single word or phrase."
 LETTER = "Answer with the option's letter from the given choices directly."
 UCIT_DIR = "instructions"
+
+CAPTION = "Please give a brief description of the image."
+# Test images' reference captions (UCIT's val_coco_type_3000.json: image_id i + 1 is row i of test_3000.json).
+CAPTION_REFERENCES = {
+    "vizwiz_caption": [["a can of chicken soup on a kitchen counter", "a red and white soup can",
+                        "a can of soup sitting on a counter top", "a soup can with a red label",
+                        "a close up of a can of chicken noodle soup"],
+                       ["a computer screen showing an error message", "a laptop screen with a dialog box",
+                        "an error message on a monitor", "a blurry computer screen", "a screen with white text"]],
+    "flickr30k": [["a dog runs through the snow", "a brown dog running in deep snow",
+                   "a dog is playing in the snow", "a dog leaps through a snowy field", "a brown dog in the snow"]],
+}
 
 UCIT = {
     "imagenet_r": FixtureTask(f"{UCIT_DIR}/ImageNet-R/train.json", f"{UCIT_DIR}/ImageNet-R/test_3000.json",
@@ -22,6 +38,13 @@ UCIT = {
                              f"A. increasing\nB. decreasing\nC. constant\nD. oscillating\n{LETTER}", "A")],
                            [("ArxivQA/images/2302.00001_fig1.jpg", "What does the x-axis measure?\nA. time\nB. mass\n"
                              f"C. energy\n{LETTER}", "C")], "datasets", "datasets"),
+    "vizwiz_caption": FixtureTask(f"{UCIT_DIR}/VizWiz/train.json", f"{UCIT_DIR}/VizWiz/test_3000.json",
+                                  [("VizWiz/train/VizWiz_train_00000001.jpg", CAPTION,
+                                    "A bottle of shampoo on a bathroom shelf.")],
+                                  [("VizWiz/val/VizWiz_val_00000007.jpg", CAPTION,
+                                    CAPTION_REFERENCES["vizwiz_caption"][0][0]),
+                                   ("VizWiz/val/VizWiz_val_00000019.jpg", CAPTION,
+                                    CAPTION_REFERENCES["vizwiz_caption"][1][0])], "datasets", "datasets"),
     "iconqa": FixtureTask(f"{UCIT_DIR}/IconQA/train.json", f"{UCIT_DIR}/IconQA/test_3000.json",
                           [("IconQA/iconqa_data/iconqa/train/fill_in_blank/7/image.png",
                             f"How many dots are on the frame?\n{SUFFIX}", "6")],
@@ -33,7 +56,32 @@ UCIT = {
                               [("CLEVR/images/test/CLEVR_test_000123.png",
                                 f"Add 2 blue spheres. How many objects exist?\n{SUFFIX}", "7")],
                               "datasets", "datasets"),
+    "flickr30k": FixtureTask(f"{UCIT_DIR}/Flickr30k/train_brief_4w.json", f"{UCIT_DIR}/Flickr30k/test_3000.json",
+                             [("Flickr30k/train/1000092795.jpg", CAPTION, "Two young men stand in a yard."),
+                              ("Flickr30k/train/1000092795.jpg", CAPTION, "Two friends talk outside a house.")],
+                             [("Flickr30k/val/1007129816.jpg", CAPTION, CAPTION_REFERENCES["flickr30k"][0][0])],
+                             "datasets", "datasets"),
 }
+UCIT_CAPTION_FILES = {"vizwiz_caption": f"{UCIT_DIR}/VizWiz/val_coco_type_3000.json",
+                      "flickr30k": f"{UCIT_DIR}/Flickr30k/val_coco_type_3000.json"}
+UCIT_VERIFIABLE = [name for name in UCIT if name not in UCIT_CAPTION_FILES]
+
+
+def write_ucit(root: Path, tasks: dict[str, FixtureTask] = UCIT) -> Path:
+    """The UCIT release: instruction files, images, and each caption task's COCO reference file."""
+    write_release(root, tasks)
+    for name, file in UCIT_CAPTION_FILES.items():
+        if name not in tasks:
+            continue
+        rows = tasks[name].eval
+        images = [{"id": i + 1, "file_name": Path(r[0]).name} for i, r in enumerate(rows)]
+        captions = [c for i in range(len(rows)) for c in CAPTION_REFERENCES[name][i]]
+        image_ids = [i + 1 for i in range(len(rows)) for _ in CAPTION_REFERENCES[name][i]]
+        annotations = [{"id": k + 1, "image_id": image_id, "caption": caption}
+                       for k, (image_id, caption) in enumerate(zip(image_ids, captions, strict=True))]
+        (root / file).write_text(json.dumps({"images": images, "annotations": annotations}, indent=1))
+    return root
+
 
 DOMAIN = {
     name: FixtureTask(f"{folder}/train.json", f"{folder}/test.json", [(f"images/{name}_0.png", q, a)],
@@ -70,4 +118,11 @@ ABILITY = {
                               [("images/img_2D_count_ade20k_10.png", "How many pictures are in the image?\nA. 3\n"
                                 "B. 2\nC. 1\nD. 0", "(B)")], "VP", "VP_test", id_key="question_id",
                               extra={"type": "2D", "task": "Count"}),
+    # MMT-Bench GUI questions: the test file carries no answer (scored on the evaluation server).
+    "gui": FixtureTask("App/train.json", "APP_test/test.json",
+                       [("images/aitz_0.png", "You are asked to open the settings. Which action comes next?\nA. tap "
+                         "the gear icon\nB. scroll down\nC. press back", "A")],
+                       [("images/ALL_5.png", "Which element should be clicked to search?\nA. the magnifier\n"
+                         "B. the menu", None)], "App", "APP_test", id_key="question_id"),
 }
+ABILITY_VERIFIABLE = [name for name in ABILITY if name != "gui"]

@@ -9,12 +9,42 @@ from coin_fixture import INSTRUCTIONS, write_coin
 from task_streams.__main__ import main
 
 
+def _listed(capsys, *argv: str) -> tuple[dict, dict]:
+    """The stream lines (name → line) and the indented task lines ((stream, task) → line) of `list`."""
+    assert main(["list", *argv]) == 0
+    streams, tasks, current = {}, {}, None
+    for line in capsys.readouterr().out.splitlines()[1:]:
+        if line.startswith(" "):
+            tasks[(current, line.split()[0])] = line
+        else:
+            current = line.split()[0]
+            streams[current] = line
+    return streams, tasks
+
+
 def test_list_prints_each_shipped_stream_with_its_task_count(capsys):
-    assert main(["list"]) == 0
-    out = capsys.readouterr().out
-    lines = {line.split()[0]: line for line in out.splitlines()[1:]}
-    assert lines["coin"].split()[1] == "8" and "scienceqa → textvqa" in lines["coin"]
-    assert lines["reasoning"].split()[1] == "3" and lines["embedded"].split()[1] == "3"
+    streams, tasks = _listed(capsys)
+    assert streams["coin"].split()[1] == "8" and "scienceqa → textvqa" in streams["coin"]
+    assert streams["reasoning"].split()[1] == "3" and streams["embedded"].split()[1] == "3"
+    assert streams["ucit"].split()[1] == "6"
+    assert "imagenet_r → arxivqa → vizwiz_caption → iconqa → clevr_math → flickr30k" in streams["ucit"]
+    assert streams["mllm_cl_ability"].split()[1] == "4" and "perception → gui" in streams["mllm_cl_ability"]
+
+
+def test_list_marks_each_task_verifiable_or_not_and_why_a_task_is_remote(capsys):
+    _, tasks = _listed(capsys)
+    assert tasks[("ucit", "vizwiz_caption")].split()[1:] == ["dense", "cider"]
+    assert tasks[("ucit", "clevr_math")].split()[1:] == ["verifiable", "numeric"]
+    gui = tasks[("mllm_cl_ability", "gui")]
+    assert gui.split()[1:4] == ["verifiable,", "remote", "multiple_choice"]
+    assert "not scorable offline: its test answers are scored on the MMT-Bench evaluation server" in gui
+
+
+def test_list_verifiable_only_shows_the_subsets_a_run_trains(capsys):
+    streams, tasks = _listed(capsys, "--verifiable_only")
+    assert streams["ucit"].split()[1] == "4" and "imagenet_r → arxivqa → iconqa → clevr_math" in streams["ucit"]
+    assert streams["mllm_cl_ability"].split()[1] == "3" and streams["coin"].split()[1] == "8"
+    assert ("ucit", "flickr30k") not in tasks and ("mllm_cl_ability", "gui") not in tasks
 
 
 def test_check_a_good_copy(tmp_path, capsys):
@@ -22,7 +52,7 @@ def test_check_a_good_copy(tmp_path, capsys):
     assert main(["check", "coin", "--data-root", str(root)]) == 0
     out = capsys.readouterr().out
     row = next(line for line in out.splitlines() if line.startswith("scienceqa"))
-    assert row.split()[1:] == ["2", "2", "0", "0", "0"]
+    assert row.split()[1:] == ["4", "4", "0", "0", "0"]
     assert out.strip().endswith("OK")
 
 
