@@ -16,18 +16,48 @@ if TYPE_CHECKING:
     from task_streams import Task
 
 
+def per_sample_images(images: list | None, n: int) -> list[list]:
+    """One image list per sample, empty for a text-only row (``None``): the layout TRL's trainers hand a processor,
+    so that evaluation batches mix image and text-only rows as training batches do."""
+
+    def as_list(image) -> list:
+        if image is None:
+            return []
+        return [i for i in image if i is not None] if isinstance(image, list) else [image]
+
+    return [as_list(image) for image in ([None] * n if images is None else images)]
+
+
+def processor_inputs(processor, texts: list[str], image_lists: list[list]):
+    """The processor's batch for ``texts`` (chat-rendered prompts) with their per-sample image lists.
+
+    A batch without any image passes none (text-only batches, reasoning streams). A mixed batch needs a processor
+    that pads samples to a common image count (Idefics3 / SmolVLM: ``do_pad``, their default) or flattens the lists
+    (Qwen2-VL, LLaVA); one that stacks them fails deep inside, so that failure is re-raised with the remedy.
+    """
+    if not any(image_lists):
+        return processor(text=texts, padding=True, return_tensors="pt")
+    try:
+        return processor(text=texts, images=image_lists, padding=True, return_tensors="pt")
+    except (ValueError, TypeError) as err:
+        if all(image_lists):
+            raise
+        raise ValueError(
+            f"The processor ({type(processor).__name__}) could not take a batch mixing image and text-only rows "
+            f"({err}). Idefics3 / SmolVLM processors need image padding: set `\"do_pad\": true` under "
+            "`image_processor` in the model's processor_config.json (the stock checkpoints' default).") from err
+
+
 @torch.no_grad()
 def generate_answers(model, processor, prompts: list, images: list, max_new_tokens: int, num_samples: int = 0,
                      temperature: float = 1.0, return_ids: bool = False) -> list[str] | tuple[list[str], list]:
-    """Completions for one batch of conversational prompts, each with its image(s).
+    """Completions for one batch of conversational prompts, each with its image(s) or none (``None``, ``[]``).
 
     Greedy with ``num_samples=0``; otherwise ``num_samples`` sampled completions per prompt, prompt-major. With
     ``return_ids`` also the completions' token ids (padding removed), as TRL hands them to rewards.
     """
     texts = [processor.apply_chat_template(p, add_generation_prompt=True, tokenize=False) for p in prompts]
-    image_lists = [im if isinstance(im, list) else [] if im is None else [im] for im in images or [None] * len(texts)]
-    visual = {"images": image_lists} if any(image_lists) else {}  # text-only batches (reasoning streams) pass none
-    inputs = processor(text=texts, padding=True, return_tensors="pt", **visual).to(model.device)
+    inputs = processor_inputs(processor, texts, per_sample_images(images, len(texts))).to(model.device)
     tokenizer = getattr(processor, "tokenizer", processor)
     sampling = {"do_sample": False} if num_samples == 0 else {
         "do_sample": True, "temperature": temperature, "num_return_sequences": num_samples, "top_k": 0}
@@ -45,6 +75,7 @@ def evaluate_task(model, processor, task: Task, batch_size: int = 50, max_new_to
     """Accuracy (percent) of ``model`` on ``task.eval`` under the task's metric, plus a few sample predictions.
 
     The metric gets what a reward gets in training (prompts, completion ids, every column), so custom metrics work.
+    A batch may mix image and text-only rows (``image`` None): it is generated as one batch, rows in order.
     With several processes each scores a contiguous shard of the rows and the scores are gathered in row order, so
     every row is scored exactly once and every process returns the same accuracy.
     """
@@ -60,8 +91,8 @@ def evaluate_task(model, processor, task: Task, batch_size: int = 50, max_new_to
     for start in tqdm(range(0, len(rows), batch_size), desc=desc or f"eval {task.name}", leave=False,
                       disable=not state.is_local_main_process):
         batch = rows[start:start + batch_size]
-        completions, ids = generate_answers(model, processor, batch["prompt"], batch.get("image"), max_new_tokens,
-                                            return_ids=True)
+        completions, ids = generate_answers(model, processor, batch["prompt"], batch.get("images", batch.get("image")),
+                                            max_new_tokens, return_ids=True)
         batch_scores = reward_fns.score(metric, completions=completions, completion_ids=ids,
                                         prompts=batch["prompt"], **{k: v for k, v in batch.items() if k != "prompt"})
         scores.extend(0.0 if s is None else float(s) for s in batch_scores)

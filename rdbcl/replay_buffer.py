@@ -5,12 +5,44 @@ Rows keep their ``task`` column, so RL methods that replay can score each row wi
 
 from __future__ import annotations
 
+import json
 import random
 
-from datasets import Dataset, concatenate_datasets
+from datasets import Dataset, Features, Sequence, Value, concatenate_datasets
+
+from reward_fns.routing import ENCODED_COLUMNS
 
 
 STRATEGIES = ("reservoir", "per_task")
+
+
+def concatenated(parts: list[Dataset]) -> Dataset:
+    """Rows of several tasks as one dataset, although tasks differ in their columns and column types.
+
+    A text-only task has no ``image`` column; ``answer`` is a letter in one task, a list of human answers or a box in
+    another, and Arrow holds one type per column. A column some task lacks is added to it as None; a column whose
+    type differs between tasks is stored as JSON text, named per row in ``json_columns``, so that rewards and SFT
+    targets see each row's own value again (``reward_fns.routing.decoded``). Tasks of one type concatenate as they
+    are.
+    """
+    if len(parts) == 1:
+        return parts[0]
+    names = list(dict.fromkeys(c for part in parts for c in part.column_names))
+    kinds = {c: [part.features[c] for part in parts if c in part.column_names] for c in names}
+    conflicting = sorted(c for c, found in kinds.items() if any(f != found[0] for f in found[1:]))
+    aligned = []
+    for part in parts:
+        for c in names:
+            if c not in part.column_names:
+                part = part.add_column(c, [None] * len(part), feature=kinds[c][0])
+        if conflicting:
+            part = part.map(lambda *values: {**{c: json.dumps(v) for c, v in zip(conflicting, values, strict=True)},
+                                             ENCODED_COLUMNS: conflicting},
+                            input_columns=conflicting, desc="replay: align task columns")
+            part = part.cast(Features({**part.features, **{c: Value("string") for c in conflicting},
+                                       ENCODED_COLUMNS: Sequence(Value("string"))}))
+        aligned.append(part.select_columns([*names, *([ENCODED_COLUMNS] if conflicting else [])]))
+    return concatenate_datasets(aligned)
 
 
 class ReplayBuffer:
@@ -52,6 +84,11 @@ class ReplayBuffer:
 
     def sample(self, n: int) -> Dataset | None:
         """``n`` buffered rows (with replacement when the buffer is smaller), as one dataset."""
+        parts = self.sample_parts(n)
+        return None if parts is None else concatenated(parts)
+
+    def sample_parts(self, n: int) -> list[Dataset] | None:
+        """``n`` buffered rows (with replacement when the buffer is smaller), one dataset per task."""
         if not self.slots or n <= 0:
             return None
         picks = [self.slots[self.rng.randrange(len(self.slots))] for _ in range(n)]
@@ -60,16 +97,17 @@ class ReplayBuffer:
             idx = [i for t, i in picks if t == task]
             if idx:
                 parts.append(self.datasets[task].select(idx))
-        return concatenate_datasets(parts)
+        return parts
 
     def mix(self, data: Dataset, ratio: float) -> Dataset:
-        """``data`` plus buffered rows so that ``ratio`` of the result is replay, shuffled."""
+        """``data`` plus buffered rows so that ``ratio`` of the result is replay, shuffled (see ``concatenated`` for
+        tasks whose columns differ)."""
         if not 0.0 <= ratio < 1.0:
             raise ValueError(f"replay_ratio: must be in [0, 1), got {ratio}.")
-        replay = self.sample(round(ratio * len(data) / (1.0 - ratio)))
+        replay = self.sample_parts(round(ratio * len(data) / (1.0 - ratio)))
         if replay is None:
             return data
-        return concatenate_datasets([data, replay.cast(data.features)]).shuffle(seed=self.rng.randrange(2**31))
+        return concatenated([data, *replay]).shuffle(seed=self.rng.randrange(2**31))
 
     def state_dict(self) -> dict:
         return {"slots": list(self.slots), "seen": self.seen, "rng": self.rng.getstate()}

@@ -55,10 +55,19 @@ class TinyVLMSpec:
         return (self.image_size // self.patch_size) ** 2 // self.scale_factor**2
 
     def cache_name(self) -> str:
-        """Directory name: changes whenever the dimensions or the tokenizer's training texts change."""
-        digest = hashlib.sha1(json.dumps([asdict(self), tokenizer_corpus()]).encode()).hexdigest()[:10]
-        return f"tiny-idefics3-{digest}"
+        """Directory name: changes whenever the dimensions, the image processor's settings or the tokenizer's
+        training texts change (a cached copy saved with other settings is not reused)."""
+        digest = hashlib.sha1(json.dumps([asdict(self), IMAGE_PROCESSOR, tokenizer_corpus()]).encode()).hexdigest()
+        return f"tiny-idefics3-{digest[:10]}"
 
+
+# Idefics3's image processor settings besides the sizes. ``do_pad``, the stock Idefics3 / SmolVLM default, pads every
+# sample of a batch to the batch's largest image count with all-zero images, which the model drops before its vision
+# encoder: a batch may then mix image and text-only rows (CoIN's ScienceQA has both), as TRL's trainers and the
+# evaluation hand them over (one image list per sample, empty for a text-only row). Without it the processor stacks
+# the per-sample lists into one array and fails on a mixed batch ("inhomogeneous shape"). Every image is resized to
+# the same square, so an all-image batch gets the same pixels, all-ones masks and logits either way.
+IMAGE_PROCESSOR = {"do_image_splitting": False, "do_resize": True, "do_pad": True}
 
 SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<fake_token_around_image>", "<image>",
                   "<end_of_utterance>", "<global-img>"]
@@ -94,7 +103,8 @@ def build_tokenizer(spec: TinyVLMSpec):
 
 
 def build_processor(spec: TinyVLMSpec):
-    """Idefics3 processor with the image-only PIL backend (no torchvision needed) and no image splitting."""
+    """Idefics3 processor with the image-only PIL backend (no torchvision needed), no image splitting, and batches
+    padded to a common image count (``IMAGE_PROCESSOR``)."""
     from transformers import Idefics3Processor
     from transformers.models.idefics3.image_processing_pil_idefics3 import Idefics3ImageProcessorPil
 
@@ -102,11 +112,9 @@ def build_processor(spec: TinyVLMSpec):
     tokenizer.chat_template = CHAT_TEMPLATE
     tokenizer.padding_side = "left"
     image_processor = Idefics3ImageProcessorPil(
-        do_image_splitting=False,
-        do_resize=True,
         size={"longest_edge": spec.image_size},
         max_image_size={"longest_edge": spec.image_size},
-        do_pad=False,
+        **IMAGE_PROCESSOR,
     )
     return Idefics3Processor(
         image_processor=image_processor,

@@ -9,6 +9,7 @@ import torch
 from trl import GRPOTrainer
 
 from rdbcl.run_dir import read_json, write_json
+from task_streams.base import image_list
 
 
 # Keys of TRL's batch dict that the model's forward needs besides the token ids (images, their grids, …).
@@ -59,6 +60,23 @@ class ContinualGRPOTrainer(GRPOTrainer):
         return super().train(resume_from_checkpoint, *args, **kwargs)
 
     # ------------------------------------------------------------------------------------------------ hooks
+    def _generate_and_score_completions(self, inputs):
+        # Rows reach TRL with an `images` list, [] for a text-only row (`image_list`); TRL reads it before `image`,
+        # which rewards keep receiving.
+        if inputs and "image" in inputs[0] and "images" not in inputs[0]:
+            inputs = [{**row, "images": image_list(row)} for row in inputs]
+        return super()._generate_and_score_completions(inputs)
+
+    def _generate(self, prompts):
+        # TRL 1.16 lists a text-only prompt's images as `None` (as vLLM wants them), then hands that list to the
+        # processor for the forward pass; Idefics3's cannot take `None` in a batch that mixes image and text-only
+        # rows. An empty list is what processors take for an image-less sample (padded to the batch's image count,
+        # or flattened away), and TRL counts it as 0 images.
+        *outputs, images, tool_images = super()._generate(prompts)
+        if images is not None:
+            images = [[] if im is None else im for im in images]
+        return (*outputs, images, tool_images)
+
     def _calculate_rewards(self, inputs, prompts, completions, completion_ids_list):
         rewards_per_func = super()._calculate_rewards(inputs, prompts, completions, completion_ids_list)
         self._rewards_per_func = rewards_per_func  # (N_global, F), already gathered by TRL

@@ -6,23 +6,53 @@ ground-truth answers with the loss on the completion only; its accuracy is repor
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 from datasets import Dataset
-from trl import SFTConfig, SFTTrainer
+from trl import SFTConfig
+
+from rdbcl.sft_trainer import ContinualSFTTrainer
+from reward_fns.routing import ENCODED_COLUMNS
 
 
 if TYPE_CHECKING:
     from rdbcl.methods.base import TaskContext
 
 
-def answer_completion(answer: str) -> list[dict]:
-    return [{"role": "assistant", "content": [{"type": "text", "text": f"<answer>{answer}</answer>"}]}]
+def answer_text(answer) -> str:
+    """The ground truth as the model should write it: a string as it is; of a list of acceptable or human answers
+    (VQA, OCR) the most frequent, first on ties (VQA's majority answer); a box as ``[x1, y1, x2, y2]``.
+
+    >>> answer_text("B"), answer_text(["stop", "halt", "halt"]), answer_text([0.1, 0.25, 1.0, 0.5])
+    ('B', 'halt', '[0.1, 0.25, 1, 0.5]')
+    """
+    if isinstance(answer, (list, tuple)) and answer:
+        if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in answer):
+            return "[" + ", ".join(str(int(v)) if float(v).is_integer() else repr(float(v)) for v in answer) + "]"
+        texts = [str(v) for v in answer]
+        return max(texts, key=texts.count)  # max keeps the first of equally frequent answers
+    return str(answer)
+
+
+def answer_completion(answer) -> list[dict]:
+    return [{"role": "assistant", "content": [{"type": "text", "text": f"<answer>{answer_text(answer)}</answer>"}]}]
 
 
 def to_sft_dataset(train: Dataset) -> Dataset:
-    """Prompt–completion rows (conversational, with the image) from a task's RL rows."""
-    return train.map(lambda row: {"completion": answer_completion(row["answer"])})
+    """Prompt–completion rows (conversational, with the image; ``None`` for a text-only row) from a task's RL rows.
+
+    Only the answer column is read, so images are not decoded; rows of replayed tasks whose answers are stored as
+    JSON text (``rdbcl.replay_buffer.concatenated``) are decoded first."""
+    encoded = ENCODED_COLUMNS in train.column_names
+
+    def completion(answer, marks=None) -> dict:
+        if marks and "answer" in marks:
+            answer = json.loads(answer)
+        return {"completion": answer_completion(answer)}
+
+    return train.map(completion, input_columns=["answer", *([ENCODED_COLUMNS] if encoded else [])],
+                     desc="SFT targets")
 
 
 def sft_args(ctx: TaskContext, max_steps: int, learning_rate: float, batch_size: int, phase: str = "warm_start",
@@ -62,7 +92,7 @@ def sft_args(ctx: TaskContext, max_steps: int, learning_rate: float, batch_size:
 def warm_start(ctx: TaskContext) -> None:
     """Fine-tune ``ctx.policy`` in place (full FT), or train a LoRA adapter (``ctx.policy`` becomes a PeftModel)."""
     args = sft_args(ctx, ctx.args.warm_start_steps, ctx.args.warm_start_learning_rate, ctx.args.warm_start_batch_size)
-    trainer = SFTTrainer(
+    trainer = ContinualSFTTrainer(  # TRL's SFTTrainer, taking batches that mix image and text-only rows
         model=ctx.policy,
         args=args,
         train_dataset=to_sft_dataset(ctx.task.train),

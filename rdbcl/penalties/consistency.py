@@ -18,8 +18,8 @@ def _image_features(model, inputs: dict) -> torch.Tensor:
     out = model.get_image_features(pixel_values=inputs["pixel_values"], **extra)
     feats = getattr(out, "pooler_output", None)
     feats = out.last_hidden_state if feats is None else feats
-    if isinstance(feats, (list, tuple)):
-        return torch.stack([f.reshape(-1, f.shape[-1]).mean(0) for f in feats])
+    if isinstance(feats, (list, tuple)):  # per sample (Idefics3: empty for a text-only one) or per image (Qwen-VL)
+        return torch.stack([f.reshape(-1, f.shape[-1]).mean(0) for f in feats if f.numel()])
     return feats.reshape(feats.shape[0], -1, feats.shape[-1]).mean(1)
 
 
@@ -37,7 +37,8 @@ def _text_features(model, inputs: dict) -> torch.Tensor:
 
 
 def similarity_structure(model, inputs: dict) -> torch.Tensor:
-    """(B, B) cosine similarities between each sample's image and each sample's prompt text."""
+    """(I, B) cosine similarities between each of the I images' (or samples with images') features and each sample's
+    prompt text; I = B when every sample has one image."""
     model = getattr(model, "module", model)
     images = _image_features(model, inputs)
     texts = _text_features(model, inputs)
