@@ -81,6 +81,10 @@ class ContinualConfig(GRPOConfig):
         rp_fallback: RP of a prompt with no correct completion: ``uniform`` or ``zero``.
         rp_anchor_rollouts: with ``anchor_pass_rate``, rollouts sampled from the anchor per prompt (cached per
             task).
+        rp_span: tokens the log-prob estimators average over: ``completion`` (all), ``reasoning`` (the ``<think>``
+            content; a completion without one has RP 0) or ``answer`` (the ``<answer>`` content).
+        rp_prefix_fraction: with ``prefix_transfer``, the fraction of each rollout's reasoning the anchor is given
+            to continue.
         beta_schedule: g: ``sigmoid`` (around the running median of RP), ``linear``, ``threshold``, ``constant``.
         beta_min / beta_max: range of the per-sample KL weight.
         beta_direction: ``protect`` (high RP → large β) or ``explore`` (the reverse).
@@ -151,6 +155,10 @@ class ContinualConfig(GRPOConfig):
                                                                   "`uniform` or `zero`."})
     rp_anchor_rollouts: int = field(default=4, metadata={"help": "RDB-CL, anchor_pass_rate: rollouts sampled "
                                                                     "from the anchor per prompt (cached)."})
+    rp_span: str = field(default="completion", metadata={"help": "RDB-CL: span of the log-prob estimators: "
+                                                                  "`completion`, `reasoning` or `answer`."})
+    rp_prefix_fraction: float = field(default=0.5, metadata={"help": "RDB-CL, prefix_transfer: fraction of each "
+                                                                      "rollout's reasoning the anchor continues."})
     beta_schedule: str = field(default="sigmoid", metadata={"help": "RDB-CL: sigmoid, linear, threshold, constant."})
     beta_min: float = field(default=0.0, metadata={"help": "RDB-CL: smallest per-sample KL weight."})
     beta_max: float = field(default=0.08, metadata={"help": "RDB-CL: largest per-sample KL weight."})
@@ -285,6 +293,12 @@ class ContinualConfig(GRPOConfig):
         if not 0.0 <= self.beta_min <= self.beta_max:
             raise ValueError(f"beta_min/beta_max: need 0 <= beta_min <= beta_max, got {self.beta_min}, "
                              f"{self.beta_max}.")
+        from rdbcl.reasoning_span import SPANS
+
+        if self.rp_span not in SPANS:
+            raise ValueError(f"rp_span: must be one of {SPANS}, got {self.rp_span!r}.")
+        if not 0.0 <= self.rp_prefix_fraction <= 1.0:
+            raise ValueError(f"rp_prefix_fraction: must be in [0, 1], got {self.rp_prefix_fraction}.")
         if self.rp_anchor_rollouts < 1:
             raise ValueError(f"rp_anchor_rollouts: must be >= 1, got {self.rp_anchor_rollouts}.")
         if not 0.0 <= self.beta_ema_decay < 1.0:

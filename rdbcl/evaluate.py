@@ -50,13 +50,17 @@ def processor_inputs(processor, texts: list[str], image_lists: list[list]):
 
 @torch.no_grad()
 def generate_answers(model, processor, prompts: list, images: list, max_new_tokens: int, num_samples: int = 0,
-                     temperature: float = 1.0, return_ids: bool = False) -> list[str] | tuple[list[str], list]:
+                     temperature: float = 1.0, return_ids: bool = False,
+                     prefixes: list[str] | None = None) -> list[str] | tuple[list[str], list]:
     """Completions for one batch of conversational prompts, each with its image(s) or none (``None``, ``[]``).
 
     Greedy with ``num_samples=0``; otherwise ``num_samples`` sampled completions per prompt, prompt-major. With
-    ``return_ids`` also the completions' token ids (padding removed), as TRL hands them to rewards.
+    ``return_ids`` also the completions' token ids (padding removed), as TRL hands them to rewards. ``prefixes``:
+    text each completion starts with (after the generation prompt); only the continuation is returned.
     """
     texts = [processor.apply_chat_template(p, add_generation_prompt=True, tokenize=False) for p in prompts]
+    if prefixes is not None:
+        texts = [text + prefix for text, prefix in zip(texts, prefixes, strict=True)]
     inputs = processor_inputs(processor, texts, per_sample_images(images, len(texts))).to(model.device)
     tokenizer = getattr(processor, "tokenizer", processor)
     sampling = {"do_sample": False} if num_samples == 0 else {

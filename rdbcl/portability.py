@@ -25,6 +25,8 @@ class PortabilityInputs:
         policy_logps: (N, T) per-token log-probs under the current policy, when available.
         anchor_pass_rate: (N,) fraction of correct answers among rollouts sampled from the anchor itself for each
             row's prompt, when the estimator needs it.
+        prefix_pass: (N,) 1 when the anchor, continuing the first part of that completion's reasoning, reached an
+            answer that verifies, else 0 (``prefix_transfer``).
         reward_threshold: τ_r; a completion with reward > τ_r counts as correct.
         fallback: RP of a prompt with no correct completion: ``uniform`` (all completions weigh equally) or ``zero``.
     """
@@ -35,6 +37,7 @@ class PortabilityInputs:
     num_generations: int
     policy_logps: torch.Tensor | None = None
     anchor_pass_rate: torch.Tensor | None = None
+    prefix_pass: torch.Tensor | None = None
     reward_threshold: float = 0.5
     fallback: str = "uniform"
 
@@ -119,3 +122,16 @@ def anchor_pass_rate(inp: PortabilityInputs) -> torch.Tensor:
         raise ValueError("anchor_pass_rate needs the anchor's pass rate per row (anchor_pass_rate).")
     rate = _grouped(inp.anchor_pass_rate.float().nan_to_num(nan=0.0), inp.num_generations)
     return rate.mean(-1).clamp(0.0, 1.0)
+
+
+@register_estimator("prefix_transfer")
+def prefix_transfer(inp: PortabilityInputs) -> torch.Tensor:
+    """Reasoning-level: the fraction of a prompt's rollouts whose reasoning prefix the anchor carries on to a verified
+    answer (DESIGN §2) — whether the reasoning transfers, not whether the previous policy knew the answer.
+
+    The trainer fills ``prefix_pass`` (one greedy continuation by π_{k−1} per rollout, cached per prompt and prefix).
+    """
+    if inp.prefix_pass is None:
+        raise ValueError("prefix_transfer needs the anchor's continuation outcomes per row (prefix_pass).")
+    passed = _grouped(inp.prefix_pass.float().nan_to_num(nan=0.0), inp.num_generations)  # (P, G)
+    return passed.mean(-1).clamp(0.0, 1.0)

@@ -20,6 +20,7 @@ import reward_fns
 from rdbcl import evaluate
 from rdbcl.kl import RunningStats, per_sample_beta, robust_center_spread
 from rdbcl.portability import PortabilityInputs, get_estimator
+from rdbcl.reasoning_span import reasoning_prefix, span_token_mask
 from rdbcl.trainer import ContinualGRPOTrainer
 
 
@@ -84,6 +85,8 @@ class RDBCLTrainer(ContinualGRPOTrainer):
         self.correctness_index = names.index(correctness_reward) if correctness_reward in names else 0
         self.rp_history: list[dict[str, float]] = []
         self._pass_rate_cache: dict[str, float] = {}
+        self._prefix_cache: dict[str, float] = {}
+        self._token_texts: dict[int, str] = {}
         self._histograms = HistogramCallback(self)
         self.add_callback(self._histograms)
 
@@ -92,12 +95,13 @@ class RDBCLTrainer(ContinualGRPOTrainer):
         # RDB-CL's running RP statistics, history and pass-rate cache, so a resumed task maps RP to β as the
         # uninterrupted one.
         return {"center": self.rp_stats.center, "spread": self.rp_stats.spread, "rp_history": self.rp_history,
-                "pass_rate_cache": self._pass_rate_cache}
+                "pass_rate_cache": self._pass_rate_cache, "prefix_cache": self._prefix_cache}
 
     def restore_checkpoint_state(self, saved: dict) -> None:
         self.rp_stats.center, self.rp_stats.spread = saved["center"], saved["spread"]
         self.rp_history = saved["rp_history"]
         self._pass_rate_cache = saved["pass_rate_cache"]
+        self._prefix_cache = saved.get("prefix_cache", {})  # checkpoints written before prefix_transfer existed
         self._histograms.logged_upto = len(self.rp_history)
 
     # ------------------------------------------------------------------------------------------------ hooks
@@ -111,12 +115,14 @@ class RDBCLTrainer(ContinualGRPOTrainer):
         n_local = out["completion_ids"].shape[0]
 
         ref = self._gather_rows(out["ref_per_token_logps"], pad=0.0)  # (N, T)
-        mask = self._gather_rows(out["completion_mask"], pad=0)  # (N, T)
+        mask = self._gather_rows(self._span_mask(out), pad=0)  # (N, T): the tokens of rp_span
         policy = self._policy_logps(out) if self.args.rp_estimator == "policy_agreement" else None
+        prefix_pass = self._prefix_passes(inputs, out) if self.args.rp_estimator == "prefix_transfer" else None
         rp = self.estimator(PortabilityInputs(
             ref_logps=ref, mask=mask, rewards=self._rewards_per_func[:, self.correctness_index].to(ref.device),
             num_generations=num_generations, policy_logps=None if policy is None else self._gather_rows(policy, 0.0),
             anchor_pass_rate=None if pass_rate is None else self.accelerator.gather(pass_rate.to(ref.device)),
+            prefix_pass=None if prefix_pass is None else self.accelerator.gather(prefix_pass.to(ref.device)),
             reward_threshold=self.args.rp_reward_threshold, fallback=self.args.rp_fallback,
         ))  # (P,)
         center, spread = self.rp_stats.update(rp) if mode == "train" else robust_eval_stats(self.rp_stats, rp)
@@ -140,36 +146,77 @@ class RDBCLTrainer(ContinualGRPOTrainer):
             self.beta = scalar
 
     # ------------------------------------------------------------------------------------------------ helpers
+    def _anchor_generate(self, rows: list[dict], num_samples: int, prefixes: list[str] | None = None) -> list[str]:
+        """Completions of π_{k−1} for ``rows`` (continuing ``prefixes`` when given; sampled when ``num_samples`` > 0,
+        else greedy). Full fine-tuning: TRL's frozen reference model; LoRA: the policy with its adapter disabled."""
+        model = self.accelerator.unwrap_model(self.model)
+        anchor = self.ref_model if self.ref_model is not None else model
+        lora = anchor is model and hasattr(model, "disable_adapter")
+        use_anchor = model.disable_adapter() if lora else nullcontext()
+        was_training = anchor.training
+        anchor.eval()
+        try:
+            with use_anchor:
+                return evaluate.generate_answers(
+                    anchor, self.processing_class, [r["prompt"] for r in rows],
+                    [r.get("images", r.get("image")) for r in rows], self.max_completion_length,
+                    num_samples=num_samples, temperature=self.temperature, prefixes=prefixes)
+        finally:
+            anchor.train(was_training)
+
+    def _correct(self, rows: list[dict], completions: list[str], repeats: int = 1) -> list[float | None]:
+        """1.0 / 0.0 per completion by the correctness reward (``rp_reward_threshold``); None where it abstains.
+        Completion ``j`` belongs to row ``j // repeats``."""
+        columns = {c: [r[c] for r in rows for _ in range(repeats)] for c in rows[0]
+                   if c not in ("prompt", "image", "images")}
+        scores = reward_fns.score(self.reward_funcs[self.correctness_index], completions=completions, **columns)
+        return [None if v is None else float(v > self.args.rp_reward_threshold) for v in scores]
+
     def _anchor_pass_rates(self, inputs: list[dict]) -> torch.Tensor:
         """(N_local,) pass rate of the anchor on each row's prompt, sampled once per prompt and cached for the task."""
         keys = [_row_key(row) for row in inputs]
         missing = {k: row for k, row in zip(keys, inputs, strict=True) if k not in self._pass_rate_cache}
         if missing:
-            rows = list(missing.values())
-            model = self.accelerator.unwrap_model(self.model)
-            # Full fine-tuning: TRL's frozen reference model; LoRA: the policy with its adapter disabled (π_{k−1}).
-            anchor = self.ref_model if self.ref_model is not None else model
-            lora = anchor is model and hasattr(model, "disable_adapter")
-            use_anchor = model.disable_adapter() if lora else nullcontext()
-            was_training = anchor.training
-            anchor.eval()
-            k = self.args.rp_anchor_rollouts
-            try:
-                with use_anchor:
-                    completions = evaluate.generate_answers(
-                        anchor, self.processing_class, [r["prompt"] for r in rows],
-                        [r.get("images", r.get("image")) for r in rows], self.max_completion_length,
-                        num_samples=k, temperature=self.temperature)
-            finally:
-                anchor.train(was_training)
-            reward_fn = self.reward_funcs[self.correctness_index]
-            columns = {c: [r[c] for r in rows for _ in range(k)] for c in rows[0] if c not in ("prompt", "image")}
-            scores = reward_fns.score(reward_fn, completions=completions, **columns)
+            rows, k = list(missing.values()), self.args.rp_anchor_rollouts
+            verdicts = self._correct(rows, self._anchor_generate(rows, num_samples=k), repeats=k)
             for i, key in enumerate(missing):
-                sample = [s for s in scores[i * k:(i + 1) * k] if s is not None]
-                passed = sum(s > self.args.rp_reward_threshold for s in sample)
-                self._pass_rate_cache[key] = passed / max(len(sample), 1)
+                sample = [v for v in verdicts[i * k:(i + 1) * k] if v is not None]
+                self._pass_rate_cache[key] = sum(sample) / max(len(sample), 1)
         return torch.tensor([self._pass_rate_cache[k] for k in keys], dtype=torch.float32)
+
+    def _completion_texts(self, out: dict) -> list[str]:
+        tokenizer = getattr(self.processing_class, "tokenizer", self.processing_class)
+        ids = [row[mask.bool()].tolist() for row, mask in zip(out["completion_ids"], out["completion_mask"],
+                                                                strict=True)]
+        return tokenizer.batch_decode(ids, skip_special_tokens=True)
+
+    def _prefix_passes(self, inputs: list[dict], out: dict) -> torch.Tensor:
+        """(N_local,) whether π_{k−1}, continuing the first ``rp_prefix_fraction`` of each rollout's reasoning
+        (greedily), reaches an answer that verifies; cached per prompt and prefix for the task."""
+        prefixes = [reasoning_prefix(t, self.args.rp_prefix_fraction) for t in self._completion_texts(out)]
+        keys = [_row_key(row) + "|" + prefix for row, prefix in zip(inputs, prefixes, strict=True)]
+        missing = {k: (row, prefix) for k, row, prefix in zip(keys, inputs, prefixes, strict=True)
+                   if k not in self._prefix_cache}
+        if missing:
+            rows, starts = [r for r, _ in missing.values()], [p for _, p in missing.values()]
+            continued = self._anchor_generate(rows, num_samples=0, prefixes=starts)
+            verdicts = self._correct(rows, [p + c for p, c in zip(starts, continued, strict=True)])
+            self._prefix_cache.update({k: v or 0.0 for k, v in zip(missing, verdicts, strict=True)})
+        return torch.tensor([self._prefix_cache[k] for k in keys], dtype=torch.float32)
+
+    def _span_mask(self, out: dict) -> torch.Tensor:
+        """(N_local, T) the completion mask restricted to ``rp_span`` (``completion``: unchanged)."""
+        mask = out["completion_mask"]
+        if self.args.rp_span == "completion":
+            return mask
+        tokenizer = getattr(self.processing_class, "tokenizer", self.processing_class)
+        texts = []
+        for row, row_mask in zip(out["completion_ids"].tolist(), mask.tolist(), strict=True):
+            for token in row:
+                if token not in self._token_texts:  # per-token text, decoded once per token id
+                    self._token_texts[token] = tokenizer.decode([token], skip_special_tokens=False)
+            texts.append([self._token_texts[t] if m else "" for t, m in zip(row, row_mask, strict=True)])
+        return mask * span_token_mask(texts, self.args.rp_span).to(mask.device, mask.dtype)
 
     def _log_rp(self, mode: str, rp: torch.Tensor, beta: torch.Tensor, center: float, spread: float) -> None:
         stats = {}

@@ -119,7 +119,7 @@ def test_anchor_pass_rate_samples_the_anchor_once_per_prompt(tmp_path, tiny_mode
     rows = [two_task_stream.tasks[0].train[i] for i in range(2)]
     right = {0: 1, 1: 4}  # the anchor gets 1 of 4 samples right on prompt 0, all 4 on prompt 1
 
-    def fake_generate(model, processor, prompts, images, max_new_tokens, num_samples=0, temperature=1.0):
+    def fake_generate(model, processor, prompts, images, max_new_tokens, num_samples=0, temperature=1.0, **_):
         lora_layers = [m for m in model.modules() if hasattr(m, "lora_A")]
         calls.append({"model": model, "n": len(prompts), "k": num_samples,
                       "adapters_off": all(m.disable_adapters for m in lora_layers) if lora_layers else None})
