@@ -38,6 +38,8 @@ def checked_answer(value, answer_type: str, file, row: int, field_name: str):
         box = parse_box(value)
         if box is None:
             raise DataError(file, row, field_name, f"expected a box [x1, y1, x2, y2], got {value!r}")
+        if box[0] == box[2] or box[1] == box[3]:  # IoU with a zero-area box is 0 for every prediction
+            raise DataError(file, row, field_name, f"zero-area box {list(box)}: no prediction could score on it")
         return list(box)
     if not isinstance(value, (str, int, float)) or isinstance(value, bool) or not str(value).strip():
         raise DataError(file, row, field_name, f"expected a {answer_type} answer, got {value!r}")

@@ -87,6 +87,8 @@ def _edit(root, task: str, file: str, change) -> None:
     ("GQA", "train.json", lambda rows: rows[0].update(conversations="what?"), "conversations", "list"),
     ("GQA", "train.json", lambda rows: rows[0]["conversations"][1].update(value=""), "conversations", "empty"),
     ("Grounding", "test.json", lambda rows: rows[0].update(answer_bbox="left"), "answer_bbox", "box"),
+    ("Grounding", "test.json", lambda rows: rows[0].update(answer_bbox=[0.2, 0.1, 0.2, 0.9]), "answer_bbox",
+     "zero-area box [0.2, 0.1, 0.2, 0.9]"),
     ("ScienceQA", "train.json", lambda rows: rows[0]["conversations"][1].update(value="maybe"), "answer", "letter"),
 ])
 def test_bad_rows_name_file_row_and_field(coin_root, task, file, change, field, problem):
