@@ -10,6 +10,7 @@ from accelerate.utils import gather_object
 from tqdm.auto import tqdm
 
 import reward_fns
+from task_streams.base import images_of
 
 
 if TYPE_CHECKING:
@@ -19,13 +20,7 @@ if TYPE_CHECKING:
 def per_sample_images(images: list | None, n: int) -> list[list]:
     """One image list per sample, empty for a text-only row (``None``): the layout TRL's trainers hand a processor,
     so that evaluation batches mix image and text-only rows as training batches do."""
-
-    def as_list(image) -> list:
-        if image is None:
-            return []
-        return [i for i in image if i is not None] if isinstance(image, list) else [image]
-
-    return [as_list(image) for image in ([None] * n if images is None else images)]
+    return [images_of(image) for image in ([None] * n if images is None else images)]
 
 
 def processor_inputs(processor, texts: list[str], image_lists: list[list]):

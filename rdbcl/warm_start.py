@@ -6,14 +6,13 @@ ground-truth answers with the loss on the completion only; its accuracy is repor
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
 from datasets import Dataset
 from trl import SFTConfig
 
 from rdbcl.sft_trainer import ContinualSFTTrainer
-from reward_fns.routing import ENCODED_COLUMNS
+from reward_fns.routing import ENCODED_COLUMNS, decoded
 
 
 if TYPE_CHECKING:
@@ -44,15 +43,13 @@ def to_sft_dataset(train: Dataset) -> Dataset:
 
     Only the answer column is read, so images are not decoded; rows of replayed tasks whose answers are stored as
     JSON text (``rdbcl.replay_buffer.concatenated``) are decoded first."""
-    encoded = ENCODED_COLUMNS in train.column_names
+    columns = [c for c in ("answer", ENCODED_COLUMNS) if c in train.column_names]
 
-    def completion(answer, marks=None) -> dict:
-        if marks and "answer" in marks:
-            answer = json.loads(answer)
-        return {"completion": answer_completion(answer)}
+    def completions(*values) -> dict:
+        answers = decoded(dict(zip(columns, values, strict=True)))["answer"]
+        return {"completion": [answer_completion(a) for a in answers]}
 
-    return train.map(completion, input_columns=["answer", *([ENCODED_COLUMNS] if encoded else [])],
-                     desc="SFT targets")
+    return train.map(completions, batched=True, input_columns=columns, desc="SFT targets")
 
 
 def sft_args(ctx: TaskContext, max_steps: int, learning_rate: float, batch_size: int, phase: str = "warm_start",

@@ -205,8 +205,7 @@ def cider_d_scores(hypotheses: list[str | None], references: list, tokenizer: st
     """Per-sample CIDEr-D in [0, 10]; None (no answer) scores 0. df and N from each row's registered corpus, or from
     the references of this call when a row's corpus is not registered."""
     global _warned
-    if tokenizer not in TOKENIZERS:
-        raise ValueError(f"cider: tokenizer must be one of {TOKENIZERS}, got {tokenizer!r}.")
+    _check_params(tokenizer)
     refs = [references_of(r) for r in references]
     unregistered = [r for r in refs if r not in _CORPUS_OF]
     local = ReferenceCorpus(list(dict.fromkeys(unregistered))) if unregistered else None

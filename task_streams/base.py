@@ -106,8 +106,14 @@ def image_list(row: dict) -> list:
     Given ``images`` lists instead, both drop the images of an all-text batch and otherwise hand the processor one
     list per sample, empty ones included.
     """
-    image = row.get("image")
-    return [] if image is None else [image]
+    return images_of(row.get("image"))
+
+
+def images_of(value) -> list:
+    """One sample's images as a list: ``[]`` for ``None``, a list without its ``None`` entries, else ``[value]``."""
+    if value is None:
+        return []
+    return [image for image in value if image is not None] if isinstance(value, list) else [value]
 
 
 StreamBuilder = Callable[..., TaskStream]
