@@ -71,7 +71,8 @@ def generate_answers(model, processor, prompts: list, images: list, max_new_toke
 
 def evaluate_task(model, processor, task: Task, batch_size: int = 50, max_new_tokens: int = 16,
                   desc: str | None = None, on_error: str = "raise") -> dict:
-    """Accuracy (percent) of ``model`` on ``task.eval`` under the task's metric, plus a few sample predictions.
+    """Accuracy (percent) of ``model`` on ``task.eval`` under the task's metric, every row's score (``scores``, in row
+    order) and a few sample predictions.
 
     The metric gets what a reward gets in training (prompts, completion ids, every column), so custom metrics work.
     A batch may mix image and text-only rows (``image`` None): it is generated as one batch, rows in order.
@@ -101,4 +102,5 @@ def evaluate_task(model, processor, task: Task, batch_size: int = 50, max_new_to
     model.train(was_training)
     if state.num_processes > 1:
         scores = gather_object(scores)
-    return {"accuracy": 100.0 * sum(scores) / max(len(scores), 1), "n": len(scores), "samples": samples[:5]}
+    return {"accuracy": 100.0 * sum(scores) / max(len(scores), 1), "n": len(scores), "samples": samples[:5],
+            "scores": scores}

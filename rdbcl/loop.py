@@ -77,8 +77,10 @@ class StreamRunner:
         self.previous_total_s = 0.0
         self.eval_counts: dict[str, int] = {}
         start = time.perf_counter()
-        self.model_path, self.timings["model_build_s"] = resolve_model_path(model_args)
         self.stream = stream or get_stream(stream_args.stream, **stream_args.stream_kwargs())
+        build_start = time.perf_counter()
+        self.model_path, self.timings["model_build_s"] = resolve_model_path(model_args, self.stream.base_model)
+        start += time.perf_counter() - build_start  # the one-time build is reported apart from the setup
         stream = self.stream.with_rewards(args.rewards)
         for task in stream:
             if task.skipped:
@@ -88,7 +90,7 @@ class StreamRunner:
         # Held-out tasks (``mode: eval_only``) are never trained: evaluated before and after the stream for the
         # zero-shot degradation; the accuracy matrix covers the trained tasks.
         self.held_out = [t for t in stream if t.mode == "eval_only"]
-        self.stream = TaskStream(stream.name, [t for t in stream if t.mode != "eval_only"])
+        self.stream = dataclasses.replace(stream, tasks=[t for t in stream if t.mode != "eval_only"])
         if not len(self.stream):
             raise ValueError(f"stream {stream.name!r}: every task is eval_only; at least one task must be trained.")
         self.timings["setup_s"] = time.perf_counter() - start

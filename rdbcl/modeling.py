@@ -55,9 +55,27 @@ def check_model_source(name: str, model_args: ModelConfig | None = None) -> None
                              f"loaded (hub unreachable or id unknown): {reason}") from err
 
 
-def resolve_model_path(model_args: ModelConfig) -> tuple[str, float]:
+def _tiny() -> tuple[Path, float]:
+    from rdbcl.tiny_vlm import ensure_tiny_vlm
+
+    return ensure_tiny_vlm()
+
+
+def _reasoning() -> tuple[Path, float]:
+    from rdbcl.testbed.reasoning_base import ensure_reasoning_base
+
+    return ensure_reasoning_base()
+
+
+# The models a run starts from when none is given, by the name a stream declares (``TaskStream.base_model``): each
+# is built offline on first use and cached in ~/.cache/rdbcl (``RDBCL_CACHE``).
+EMBEDDED_MODELS = {"tiny": _tiny, "reasoning": _reasoning}
+
+
+def resolve_model_path(model_args: ModelConfig, embedded: str = "tiny") -> tuple[str, float]:
     """The model to start the stream from: ``model_name_or_path`` as given (checked, see ``check_model_source``), or
-    the embedded tiny VLM (built once).
+    the embedded model the stream asks for (``EMBEDDED_MODELS``: the random-weight tiny VLM, or the reasoning
+    testbed's pretrained π₀), built once.
 
     Returns:
         (path_or_id, build_seconds) where ``build_seconds`` is the one-time offline build time (0.0 when cached).
@@ -65,9 +83,10 @@ def resolve_model_path(model_args: ModelConfig) -> tuple[str, float]:
     if model_args.model_name_or_path:
         check_model_source(model_args.model_name_or_path, model_args)
         return model_args.model_name_or_path, 0.0
-    from rdbcl.tiny_vlm import ensure_tiny_vlm
-
-    path, seconds = ensure_tiny_vlm()
+    if embedded not in EMBEDDED_MODELS:
+        raise ValueError(f"stream base_model: unknown embedded model {embedded!r}; choose one of "
+                         f"{sorted(EMBEDDED_MODELS)}.")
+    path, seconds = EMBEDDED_MODELS[embedded]()
     return str(path), seconds
 
 

@@ -87,7 +87,7 @@ def tokenizer_corpus() -> list[str]:
     return lines * 4
 
 
-def build_tokenizer(spec: TinyVLMSpec):
+def build_tokenizer(spec: TinyVLMSpec, corpus: list[str] | None = None):
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
@@ -96,19 +96,20 @@ def build_tokenizer(spec: TinyVLMSpec):
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(vocab_size=spec.vocab_size, special_tokens=SPECIAL_TOKENS,
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
-    tok.train_from_iterator(tokenizer_corpus(), trainer=trainer)
+    tok.train_from_iterator(tokenizer_corpus() if corpus is None else corpus, trainer=trainer)
     return PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<|im_start|>", eos_token="<|im_end|>",
                                    unk_token="<|endoftext|>", pad_token="<|im_end|>",
                                    additional_special_tokens=SPECIAL_TOKENS[3:])
 
 
-def build_processor(spec: TinyVLMSpec):
+def build_processor(spec: TinyVLMSpec, corpus: list[str] | None = None):
     """Idefics3 processor with the image-only PIL backend (no torchvision needed), no image splitting, and batches
-    padded to a common image count (``IMAGE_PROCESSOR``)."""
+    padded to a common image count (``IMAGE_PROCESSOR``); its tokenizer is trained on ``corpus`` (default: the
+    embedded stream's texts)."""
     from transformers import Idefics3Processor
     from transformers.models.idefics3.image_processing_pil_idefics3 import Idefics3ImageProcessorPil
 
-    tokenizer = build_tokenizer(spec)
+    tokenizer = build_tokenizer(spec, corpus)
     tokenizer.chat_template = CHAT_TEMPLATE
     tokenizer.padding_side = "left"
     image_processor = Idefics3ImageProcessorPil(

@@ -34,20 +34,25 @@ def answer_text(answer) -> str:
     return str(answer)
 
 
-def answer_completion(answer) -> list[dict]:
-    return [{"role": "assistant", "content": [{"type": "text", "text": f"<answer>{answer_text(answer)}</answer>"}]}]
+def answer_completion(answer, solution: str | None = None) -> list[dict]:
+    """The SFT target: the row's reference ``solution`` (with its reasoning) when it has one, else the answer."""
+    text = solution if solution else f"<answer>{answer_text(answer)}</answer>"
+    return [{"role": "assistant", "content": [{"type": "text", "text": text}]}]
 
 
 def to_sft_dataset(train: Dataset) -> Dataset:
     """Prompt–completion rows (conversational, with the image; ``None`` for a text-only row) from a task's RL rows.
 
-    Only the answer column is read, so images are not decoded; rows of replayed tasks whose answers are stored as
-    JSON text (``rdbcl.replay_buffer.concatenated``) are decoded first."""
-    columns = [c for c in ("answer", ENCODED_COLUMNS) if c in train.column_names]
+    The target is a row's ``solution`` column where the stream gives one (a reference solution with reasoning, as
+    the ``digit_reasoning`` stream does), else ``<answer>…</answer>``. Only these columns are read, so images are
+    not decoded; rows of replayed tasks whose answers are stored as JSON text (``rdbcl.replay_buffer.concatenated``)
+    are decoded first."""
+    columns = [c for c in ("answer", "solution", ENCODED_COLUMNS) if c in train.column_names]
 
     def completions(*values) -> dict:
-        answers = decoded(dict(zip(columns, values, strict=True)))["answer"]
-        return {"completion": [answer_completion(a) for a in answers]}
+        rows = decoded(dict(zip(columns, values, strict=True)))
+        solutions = rows.get("solution") or [None] * len(rows["answer"])
+        return {"completion": [answer_completion(a, s) for a, s in zip(rows["answer"], solutions, strict=True)]}
 
     return train.map(completions, batched=True, input_columns=columns, desc="SFT targets")
 

@@ -13,6 +13,9 @@ import reward_fns
 
 
 SYSTEM_PROMPT = "Answer the question about the image as <answer>word</answer>, after <think>...</think> if needed."
+# The R1 template, which the `format` reward checks by default: stream files and the reasoning testbed ask for it.
+REASONING_SYSTEM_PROMPT = ("Think step by step inside <think>...</think>, then give the final answer as "
+                           "<answer>...</answer>.")
 
 
 @dataclass
@@ -36,6 +39,7 @@ class Task:
     mode: str = "rl"
     note: str = ""
     skipped: dict = field(default_factory=dict)
+    majority: float | None = None  # percent: accuracy of always giving the most frequent answer, when known
 
     def reward_functions(self, on_error: str = "raise", defaults: dict | None = None,
                          qualify: bool = False) -> tuple[list[reward_fns.TaskReward], list[float]]:
@@ -48,7 +52,10 @@ class Task:
 
     @property
     def chance(self) -> float:
-        """Accuracy (percent) of guessing uniformly among the task's answer words."""
+        """Accuracy (percent) of the best answer-blind policy the stream knows of: always the most frequent answer
+        (``majority``) where the stream gives it, else guessing uniformly among the task's answer words."""
+        if self.majority is not None:
+            return self.majority
         return 100.0 / len(self.labels) if self.labels else 0.0
 
     def describe(self) -> dict:
@@ -62,8 +69,13 @@ class Task:
 
 @dataclass
 class TaskStream:
+    """An ordered list of tasks. ``base_model`` names the embedded model a run starts from when no
+    ``model_name_or_path`` is given: ``tiny`` (the tiny VLM with random weights) or ``reasoning`` (the reasoning
+    testbed's pretrained π₀, see ``rdbcl.modeling.EMBEDDED_MODELS``)."""
+
     name: str
     tasks: list[Task]
+    base_model: str = "tiny"
 
     def __len__(self) -> int:
         return len(self.tasks)

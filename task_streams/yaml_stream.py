@@ -14,7 +14,7 @@ from reward_fns.boxes import parse_box
 from reward_fns.multiple_choice import chosen_letter
 from reward_fns.parsing import to_number
 from task_streams.adapters import ADAPTERS
-from task_streams.base import Task, TaskStream, make_prompt
+from task_streams.base import REASONING_SYSTEM_PROMPT, Task, TaskStream, make_prompt
 from task_streams.data_error import DataError, SkipLog
 from task_streams.images import resolve_image
 from task_streams.spec import StreamSpec, TaskSpec
@@ -23,8 +23,6 @@ from task_streams.spec import StreamSpec, TaskSpec
 # Stream files ask for R1-style reasoning by default, with the tags exactly as the `format` reward checks them
 # (one <think> span, then one <answer> span). A stream that does not ask for reasoning sets its own `system_prompt`
 # and `format`'s `think: optional`.
-REASONING_SYSTEM_PROMPT = ("Think step by step inside <think>...</think>, then give the final answer as "
-                           "<answer>...</answer>.")
 
 
 def checked_answer(value, answer_type: str, file, row: int, field_name: str):

@@ -67,11 +67,15 @@ def test_every_shipped_sweep_plans_valid_recipes(tmp_path, path):
     for run in sweep.runs:
         run.recipe_dir = tmp_path / "recipes"
     write_recipes(sweep)  # parses every run's recipe (GPU ones too, here without a GPU)
-    assert len(sweep.runs) == 2 * len({r.name for r in sweep.runs}) >= 22
+    assert len(sweep.runs) == len(sweep.seeds) * len({r.name for r in sweep.runs})
     methods = {r.recipe["method"] for r in sweep.runs}
     from rdbcl.methods import available_methods
 
-    assert methods == set(available_methods())  # every method, in every shipped sweep
+    if path.name == "digit_reasoning.yaml":  # the testbed's comparison: RL alone against SFT, 3 seeds
+        assert methods == {"grpo", "rdbcl", "seq_ft", "replay"} and len(sweep.seeds) == 3
+        assert {r.recipe.get("beta") for r in sweep.runs if r.name.startswith("grpo")} == {0.04, 0.0}
+    else:  # the benchmark sweeps: every method
+        assert methods == set(available_methods()) and len(sweep.runs) >= 22
 
 
 def test_slurm_script_runs_one_sweep_index_per_array_job(tmp_path):

@@ -1,0 +1,141 @@
+"""The reasoning testbed's stream, and the foundation mix its pretrained base π₀ learns from.
+
+**Foundation mix** (what π₀ is trained on, ``foundation_mix``): reading the two digits of an image
+(``The digits are 3 and 5.``); every operation of ``digit_pairs.OPERATIONS`` on two digits *written in the question*
+(``The digits are 3 and 5. 3 + 5 = 8.``); on images, the operations ``larger`` and ``smaller`` asked by name
+(``… max(3, 5) = 5.``), and an open question solved by a random operation.
+
+**Stream** (``digit_reasoning``, trained with RL alone): sum → difference → product *of the two digits of an image*.
+π₀ has seen each step — the reading, and each operation on written digits — but never these compositions, so it
+starts above chance but far from solving them, and the tasks share their reading step while their last step
+differs. Each row keeps its reference ``solution`` (with reasoning) for the SFT baselines.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from datasets import Dataset, Features, Image, Value
+
+from task_streams.base import REASONING_SYSTEM_PROMPT, Task, TaskStream, make_prompt, register_stream
+from task_streams.digit_pairs import (
+    DIGITS,
+    OPEN_QUESTION,
+    OPERATIONS,
+    READ_QUESTION,
+    answers_of,
+    digit_pairs,
+    image_question,
+    majority_rate,
+    op_solution,
+    pair_image,
+    read_solution,
+    text_question,
+)
+
+
+STREAM_OPERATIONS = ("sum", "difference", "product")
+FOUNDATION_IMAGE_OPERATIONS = ("larger", "smaller")
+REWARDS = ("exact_match", "format")  # format: R1 template, <think> required (the prompt asks for it)
+
+
+def _features(with_image: bool) -> Features:
+    message = {"role": Value("string"), "content": [{"type": Value("string"), "text": Value("string")}]}
+    columns = {"prompt": [message], "answer": Value("string"), "solution": Value("string"), "task": Value("string")}
+    return Features({**columns, "image": Image()} if with_image else columns)
+
+
+def _rows(rows: list[dict], with_image: bool = True) -> Dataset:
+    columns = list(_features(with_image))
+    return Dataset.from_dict({c: [r.get(c) for r in rows] for c in columns}, features=_features(with_image))
+
+
+def _image_row(question: str, solved: tuple[str, str], left: int, right: int, task: str, size: int) -> dict:
+    text, answer = solved
+    return {"prompt": make_prompt(question, REASONING_SYSTEM_PROMPT), "image": pair_image(left, right, size),
+            "answer": answer, "solution": text, "task": task}
+
+
+def operation_rows(op: str, split: str, n: int, seed: int, image_size: int = 64) -> list[dict]:
+    """``n`` rows asking for ``op`` on the two digits of an image."""
+    return [_image_row(image_question(op), op_solution(op, a, b), left, right, op, image_size)
+            for a, b, left, right in digit_pairs(split, n, seed)]
+
+
+@dataclass(frozen=True)
+class FoundationMix:
+    """How many rows of each skill π₀ is pretrained on (all from the training split's digit images).
+
+    ``text_repeats`` copies of every operation on every pair of written digits (5 × 25 distinct rows each).
+    ``n_open`` image rows ask the open question (``OPEN_QUESTION``), each solved by an operation drawn at random: π₀
+    learns to carry out every operation on an image's digits without learning which one a stream task asks for.
+    """
+
+    n_read: int = 2000
+    n_image_ops: int = 500  # per operation of FOUNDATION_IMAGE_OPERATIONS
+    n_open: int = 3000
+    text_repeats: int = 16
+    image_size: int = 64
+    seed: int = 0
+
+
+def foundation_mix(mix: FoundationMix = FoundationMix()) -> Dataset:
+    """The pretraining rows of π₀, shuffled: prompt / completion conversations, ``image`` None on text rows."""
+    rows = [_image_row(READ_QUESTION, read_solution(a, b), left, right, "read", mix.image_size)
+            for a, b, left, right in digit_pairs("train", mix.n_read, mix.seed)]
+    for k, op in enumerate(FOUNDATION_IMAGE_OPERATIONS):
+        rows += operation_rows(op, "train", mix.n_image_ops, mix.seed + 1 + k, mix.image_size)
+    rng = random.Random(mix.seed)
+    rows += [_image_row(OPEN_QUESTION, op_solution(rng.choice(list(OPERATIONS)), a, b), left, right, "open",
+                        mix.image_size) for a, b, left, right in digit_pairs("train", mix.n_open, mix.seed + 9)]
+    for op in OPERATIONS:
+        for a in DIGITS:
+            for b in DIGITS:
+                text, answer = op_solution(op, a, b)
+                rows += [{"prompt": make_prompt(text_question(op, a, b), REASONING_SYSTEM_PROMPT, image=False),
+                          "image": None, "answer": answer, "solution": text, "task": f"text_{op}"}] * mix.text_repeats
+    data = _rows(rows).shuffle(seed=mix.seed)
+    return data.map(lambda s: {"completion": [{"role": "assistant", "content": [{"type": "text", "text": s}]}]},
+                    input_columns="solution", desc="foundation targets")
+
+
+def corpus() -> list[str]:
+    """Every text of the testbed (prompts, questions, solutions), for training its tokenizer."""
+    lines = [REASONING_SYSTEM_PROMPT, "system", "user", "assistant", READ_QUESTION, OPEN_QUESTION]
+    for op in OPERATIONS:
+        lines.append(image_question(op))
+        for a in DIGITS:
+            for b in DIGITS:
+                lines += [text_question(op, a, b), op_solution(op, a, b)[0],
+                          read_solution(a, b)[0]]
+    return lines
+
+
+@register_stream("digit_reasoning")
+def digit_reasoning_stream(n_train: int = 2000, n_eval: int = 100, seed: int = 0, image_size: int = 64,
+                           data_root: str | None = None, skip_invalid: bool | None = None,
+                           verifiable_only: bool = False) -> TaskStream:
+    """Build the sum → difference → product stream on images of two handwritten digits.
+
+    Args:
+        n_train: training rows per task.
+        n_eval: held-out evaluation rows per task (pairs of held-out digit images).
+        seed: sampling seed.
+        image_size: side of the images in pixels.
+        data_root / skip_invalid / verifiable_only: unused (the data ships with scikit-learn; every row is valid
+            and every task verifiable).
+    """
+    tasks = []
+    for k, op in enumerate(STREAM_OPERATIONS):
+        tasks.append(Task(
+            name=op,
+            train=_rows(operation_rows(op, "train", max(n_train, 1), seed + 100 + k, image_size)),
+            eval=_rows(operation_rows(op, "test", n_eval, 1000 + k, image_size)),
+            labels=answers_of(op),
+            majority=majority_rate(op),
+            rewards=list(REWARDS),
+            note=f"{OPERATIONS[op].phrase} of the two digits of an image; π₀ saw the reading and the operation on "
+                 "written digits, never the two composed",
+        ))
+    return TaskStream("digit_reasoning", tasks, base_model="reasoning")

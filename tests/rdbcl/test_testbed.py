@@ -1,0 +1,91 @@
+"""The reasoning testbed end to end, in miniature: π₀ built by its real builder (a few steps), the digit_reasoning
+stream trained by the real trainers with RL alone and with SFT on the reference solutions, and the portability
+diagnostic over the finished run."""
+
+import json
+import math
+
+import pytest
+
+import rdbcl.modeling
+from rdbcl.loop import StreamRunner
+from rdbcl.testbed.portability_diagnostic import auroc, bootstrap_interval, diagnose, signal_quality, spearman
+from rdbcl.testbed.reasoning_base import ReasoningBaseRecipe, ensure_reasoning_base
+from rdbcl.train import parse_args
+from task_streams.digit_reasoning import FoundationMix
+
+
+MINI = ReasoningBaseRecipe(mix=FoundationMix(n_read=32, n_image_ops=16, n_open=32, text_repeats=1), vision_steps=5,
+                           vision_rows=64, vision_batch_size=16, steps=6, batch_size=8, warmup_steps=0)
+
+
+@pytest.fixture(scope="module")
+def mini_base(tmp_path_factory) -> str:
+    path, _ = ensure_reasoning_base(MINI, tmp_path_factory.mktemp("cache"))
+    return str(path)
+
+
+def _run(out, method: str, monkeypatch, mini_base, *extra):
+    # no model given: the stream's own base (``reasoning``), here the miniature π₀
+    monkeypatch.setitem(rdbcl.modeling.EMBEDDED_MODELS, "reasoning", lambda: (mini_base, 0.0))
+    stream_args, args, model_args = parse_args([
+        "--config", "launch/recipes/digit_reasoning/rl.yaml", "--method", method, "--n_train", "16", "--n_eval", "6",
+        "--max_steps", "2", "--per_device_train_batch_size", "8", "--num_generations", "4",
+        "--max_completion_length", "24", "--eval_batch_size", "6", "--eval_max_new_tokens", "24",
+        "--logging_steps", "1", "--output_dir", str(out), *extra])
+    return StreamRunner(stream_args, args, model_args).run()
+
+
+def test_rl_alone_on_the_stream_then_the_diagnostic(tmp_path, monkeypatch, mini_base):
+    results = _run(tmp_path / "grpo", "grpo", monkeypatch, mini_base)
+    assert results["complete"] and results["model_args"]["resolved_model"] == mini_base
+    assert [t["name"] for t in results["stream"]["tasks"]] == ["sum", "difference", "product"]
+    for info in results["tasks"]:  # RL alone: no warm-start phase, and GRPO really ran its steps
+        assert info["warm_start_log"] == [] and info.get("after_warm_start") is None
+        assert sum(1 for e in info["train_log"] if "rewards/exact_match/mean" in e) == 2
+
+    report = diagnose(tmp_path / "grpo", rollouts=2, n_boot=50)
+    assert [e["task"] for e in report["tasks"]] == ["sum", "difference", "product"]
+    for k, entry in enumerate(report["tasks"]):
+        assert set(entry["signals"]) == {"reasoning_likelihood", "prefix_transfer", "anchor_pass_rate",
+                                         "answer_likelihood"}
+        assert all(len(v) == 6 for v in entry["signals"].values()) and len(entry["solved"]) == 6
+        likelihoods = entry["signals"]["reasoning_likelihood"] + entry["signals"]["answer_likelihood"]
+        assert all(0.0 < v <= 1.0 for v in likelihoods)  # every reference solution has both spans
+        assert all(v in (0.0, 0.5, 1.0) for v in entry["signals"]["anchor_pass_rate"])  # 2 rollouts
+        assert ("retained" in entry["quality"]) == (k < 2)
+        # the solved outcomes are the saved policy's own evaluation of that task
+        assert 100 * sum(entry["solved"]) / 6 == pytest.approx(results["acc"][k][k])
+    assert report["tasks"][-1]["solved"] == [s for s in report["tasks"][-1]["solved"]]
+    written = json.loads((tmp_path / "grpo" / "portability_diagnostic.json").read_text())
+    assert written["tasks"][0]["signals"] == report["tasks"][0]["signals"]
+    assert "| sum | solved | reasoning_likelihood | reasoning |" in (
+        tmp_path / "grpo" / "portability_diagnostic.md").read_text()
+    assert (tmp_path / "grpo" / "portability_diagnostic.png").stat().st_size > 1000
+
+
+def test_sft_baseline_trains_on_the_reference_solutions(tmp_path, monkeypatch, mini_base):
+    results = _run(tmp_path / "seq_ft", "seq_ft", monkeypatch, mini_base)
+    assert results["complete"]
+    log = results["tasks"][0]["train_log"]
+    assert sum(1 for e in log if "loss" in e) == 2 and all(math.isfinite(e["loss"]) for e in log if "loss" in e)
+
+
+def test_auroc_and_spearman_on_hand_made_scores():
+    assert auroc([0.1, 0.2, 0.8, 0.9], [0, 0, 1, 1]) == 1.0
+    assert auroc([0.9, 0.8, 0.2, 0.1], [0, 0, 1, 1]) == 0.0
+    assert auroc([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1]) == 0.75  # 3 of the 4 (positive, negative) pairs ordered
+    assert auroc([0.5, 0.5, 0.5, 0.5], [0, 1, 0, 1]) == 0.5  # ties count one half
+    assert auroc([0.1, 0.2], [1, 1]) is None and spearman([1, 1, 1], [0, 1, 0]) is None
+    assert spearman([1, 2, 3, 4], [0, 0, 1, 1]) == pytest.approx(0.894427, abs=1e-6)
+
+
+def test_bootstrap_interval_covers_the_estimate_and_shrinks_with_more_rows():
+    signal = [i / 40 for i in range(40)]
+    outcome = [int(i % 4 != 0 and i > 12) for i in range(40)]
+    q = signal_quality(signal, outcome, n_boot=400)
+    lo, hi = q["auroc_ci"]
+    assert lo <= q["auroc"] <= hi and 0.5 < q["auroc"] <= 1.0
+    wide = bootstrap_interval(auroc, signal[::4], outcome[::4], n_boot=400)
+    assert wide is None or wide[1] - wide[0] > hi - lo
+    assert bootstrap_interval(auroc, [0.1, 0.2, 0.3], [1, 1, 1]) is None

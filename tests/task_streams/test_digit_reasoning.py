@@ -1,0 +1,80 @@
+"""The reasoning testbed's data: digit-pair images, reasoning solutions, the foundation mix and the stream."""
+
+from PIL import Image
+
+from rdbcl.warm_start import to_sft_dataset
+from task_streams import get_stream
+from task_streams.digit_pairs import (
+    DIGITS,
+    OPERATIONS,
+    answers_of,
+    digit_indices,
+    digit_pairs,
+    majority_rate,
+    op_solution,
+    read_solution,
+)
+from task_streams.digit_reasoning import FOUNDATION_IMAGE_OPERATIONS, FoundationMix, foundation_mix
+
+
+def test_solutions_hold_the_steps_and_the_result():
+    assert op_solution("sum", 3, 5) == ("<think>The digits are 3 and 5. 3 + 5 = 8.</think><answer>8</answer>", "8")
+    assert op_solution("difference", 3, 5)[0] == "<think>The digits are 3 and 5. 5 - 3 = 2.</think><answer>2</answer>"
+    assert op_solution("product", 7, 6)[1] == "42"
+    assert op_solution("larger", 2, 9)[0].endswith("max(2, 9) = 9.</think><answer>9</answer>")
+    assert read_solution(4, 0) == ("<think>The digits are 4 and 0.</think><answer>4 0</answer>", "4 0")
+    assert answers_of("sum") == [str(v) for v in range(9)]  # digits 0–4
+    assert answers_of("product") == ["0", "1", "2", "3", "4", "6", "8", "9", "12", "16"]
+    assert [majority_rate(op) for op in ("sum", "difference", "product")] == [20.0, 32.0, 36.0]
+
+
+def test_stream_rewards_on_hand_checked_completions():
+    stream = get_stream("digit_reasoning", n_train=6, n_eval=4, seed=0)
+    assert stream.names == ["sum", "difference", "product"] and stream.base_model == "reasoning"
+    assert [t.chance for t in stream] == [20.0, 32.0, 36.0]  # the most frequent answer's rate
+    for task in stream:
+        rewards, weights = task.reward_functions()
+        row = task.eval[0]
+        assert isinstance(row["image"], Image.Image) and row["image"].size == (64, 64)
+        assert row["solution"].endswith(f"<answer>{row['answer']}</answer>") and row["answer"] in task.labels
+        wrong = str(int(row["answer"]) + 1)
+        completions = [
+            row["solution"],  # right, well formed: 1 + 1
+            row["solution"].replace(f"<answer>{row['answer']}<", f"<answer>{wrong}<"),  # wrong answer: 0 + 1
+            f"<answer>{row['answer']}</answer>",  # right, no reasoning: the format reward requires <think>: 1 + 0
+        ]
+        scores = [fn(prompts=[row["prompt"]] * 3, completions=completions, answer=[row["answer"]] * 3,
+                     task=[task.name] * 3) for fn in rewards]
+        assert scores == [[1.0, 0.0, 1.0], [1.0, 1.0, 0.0]], task.name
+        assert weights == [1.0, 1.0]
+
+
+def test_eval_pairs_use_held_out_images_only():
+    train, test = digit_indices("train"), digit_indices("test")
+    held_out = {i for d in DIGITS for i in test[d]}
+    assert all(a in DIGITS and b in DIGITS and {left, right} <= held_out
+               for a, b, left, right in digit_pairs("test", 50, seed=1))
+    assert all(set(train[d]).isdisjoint(test[d]) for d in range(10))
+    assert sum(map(len, train.values())) + sum(map(len, test.values())) == 1797
+
+
+def test_foundation_mix_teaches_steps_but_not_the_stream_compositions():
+    mix = foundation_mix(FoundationMix(n_read=20, n_image_ops=10, text_repeats=1))
+    kinds = set(mix["task"])
+    assert kinds == {"read", "open", *FOUNDATION_IMAGE_OPERATIONS, *(f"text_{op}" for op in OPERATIONS)}
+    with_image = {t for t, image in zip(mix["task"], mix["image"], strict=True) if image is not None}
+    assert with_image == {"read", "open", *FOUNDATION_IMAGE_OPERATIONS}  # no image row asks for a stream operation
+    questions = {row["prompt"][-1]["content"][-1]["text"] for row in mix if row["image"] is not None}
+    assert not any(OPERATIONS[op].phrase in q for op in ("sum", "difference", "product") for q in questions)
+    steps = {s.split(". ")[-1].split(" ")[1] for s, t in zip(mix["solution"], mix["task"], strict=True) if t == "open"}
+    assert {"+", "-", "*"} <= steps  # the open question is solved by every operation, the stream's included
+    assert all(c[0]["content"][0]["text"] == s for c, s in zip(mix["completion"], mix["solution"], strict=True))
+    assert mix["solution"] == foundation_mix(FoundationMix(n_read=20, n_image_ops=10, text_repeats=1))["solution"]
+
+
+def test_sft_baselines_train_on_the_reference_solutions():
+    task = get_stream("digit_reasoning", n_train=3, n_eval=2).tasks[0]
+    sft = to_sft_dataset(task.train)
+    assert [c[0]["content"][0]["text"] for c in sft["completion"]] == task.train["solution"]
+    answers_only = to_sft_dataset(get_stream("embedded", n_train=2, n_eval=2).tasks[0].train)
+    assert answers_only[0]["completion"][0]["content"][0]["text"].startswith("<answer>")
