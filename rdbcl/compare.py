@@ -3,7 +3,9 @@
 Reads each run's ``results.json``, groups runs by method (and by any setting that differs between runs of the same
 method, e.g. ``beta``), and reports mean ± std over seeds of Last, Average, MFT, BWT, forgetting, zero-shot
 degradation, wall time and peak memory; writes ``compare.md``, ``compare.json``, a per-task forgetting plot and
-side-by-side mean accuracy heatmaps.
+side-by-side mean accuracy heatmaps. Each method is also set against constant-β GRPO (``--reference``): the mean of
+its per-seed differences on the seeds both ran, with a t-interval — a paired comparison, so the seed-to-seed spread
+the two share drops out.
 
     rdbcl-compare runs/sweep/embedded/*_seed* --out runs/compare
 """
@@ -102,6 +104,61 @@ def summarize_groups(groups: dict[str, list[dict]]) -> dict[str, dict]:
     return table
 
 
+PAIRED_METRICS = ["last", "average", "forgetting", "bwt"]
+
+
+def default_reference(groups: dict[str, list[dict]]) -> str | None:
+    """Constant-β GRPO: the ``grpo`` group with the largest β > 0 (None without one)."""
+    grpo = [(r[0]["config"].get("beta") or 0.0, label) for label, r in groups.items()
+            if r[0]["config"]["method"] == "grpo" and (r[0]["config"].get("beta") or 0.0) > 0]
+    return max(grpo)[1] if grpo else None
+
+
+def paired_interval(differences: list[float], level: float = 0.95) -> dict:
+    """Mean of paired differences with its Student-t interval (None with fewer than two pairs)."""
+    from scipy.stats import t
+
+    n = len(differences)
+    mean = statistics.mean(differences) if differences else None
+    if n < 2:
+        return {"n": n, "mean": mean, "ci": None}
+    half = t.ppf(0.5 + level / 2, n - 1) * statistics.stdev(differences) / n ** 0.5
+    return {"n": n, "mean": mean, "ci": (mean - half, mean + half)}
+
+
+def paired_differences(groups: dict[str, list[dict]], reference: str) -> dict[str, dict]:
+    """Per group and metric, the paired difference (group − reference) over the seeds both groups ran."""
+    if reference not in groups:
+        raise CompareError(f"reference {reference!r} is not among the compared groups {sorted(groups)}.")
+    by_seed = {r["config"].get("seed"): r["metrics"] for r in groups[reference]}
+    out = {}
+    for label, members in groups.items():
+        if label == reference:
+            continue
+        pairs = [(r["metrics"], by_seed[r["config"].get("seed")]) for r in members
+                 if r["config"].get("seed") in by_seed]
+        out[label] = {k: paired_interval([m[k] - ref[k] for m, ref in pairs
+                                          if m.get(k) is not None and ref.get(k) is not None])
+                      for k in PAIRED_METRICS}
+    return out
+
+
+def paired_markdown(paired: dict[str, dict], reference: str) -> str:
+    def cell(d: dict) -> str:
+        if d["mean"] is None:
+            return "—"
+        ci = f" [{d['ci'][0]:+.1f}, {d['ci'][1]:+.1f}]" if d["ci"] else ""
+        return f"{d['mean']:+.1f}{ci}"
+
+    lines = [f"Paired difference to `{reference}` on the same seeds (points; mean [95 % t-interval]; forgetting: "
+             "lower is better).", "",
+             "| method | pairs | " + " | ".join(TITLES[k] for k in PAIRED_METRICS) + " |",
+             "|---|---|" + "---|" * len(PAIRED_METRICS)]
+    for label, row in sorted(paired.items()):
+        lines.append(f"| {label} | {row['last']['n']} | " + " | ".join(cell(row[k]) for k in PAIRED_METRICS) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def _cell(mean_std: tuple[float | None, float | None], digits: int = 1) -> str:
     mean, std = mean_std
     if mean is None:
@@ -165,17 +222,25 @@ def plot(groups: dict[str, list[dict]], out: Path) -> None:
     _save_figure(fig, out / "heatmaps.png")
 
 
-def compare(dirs: list[str | Path], out: str | Path | None = None) -> dict[str, dict]:
+def compare(dirs: list[str | Path], out: str | Path | None = None, reference: str | None = None) -> dict[str, dict]:
+    """The comparison table; with a constant-β GRPO group (or ``reference``) the paired differences to it are added
+    to the markdown and written to ``paired.json``."""
     runs = load_runs(dirs)
     groups = group_runs(runs)
     table = summarize_groups(groups)
     text = markdown(table, _stream_key(runs[0]))
+    reference = reference or default_reference(groups)
+    paired = paired_differences(groups, reference) if reference and len(groups) > 1 else {}
+    if paired:
+        text += "\n" + paired_markdown(paired, reference)
     print(text)
     if out is not None:
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         (out / "compare.md").write_text(text)
         (out / "compare.json").write_text(json.dumps(table, indent=2))
+        if paired:
+            (out / "paired.json").write_text(json.dumps({"reference": reference, "paired": paired}, indent=2))
         plot(groups, out)
     return table
 
@@ -184,9 +249,11 @@ def cli(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="rdbcl-compare", description=__doc__.splitlines()[0])
     parser.add_argument("runs", nargs="+", help="run directories (each holding results.json)")
     parser.add_argument("--out", default=None, help="where to write compare.md/json and the figures")
+    parser.add_argument("--reference", default=None, help="group the paired differences are taken to (default: "
+                                                          "constant-β GRPO, the grpo group with the largest β > 0)")
     args = parser.parse_args(argv)
     try:
-        compare(args.runs, args.out)
+        compare(args.runs, args.out, args.reference)
     except CompareError as err:
         sys.exit(f"rdbcl-compare: {err}")
 

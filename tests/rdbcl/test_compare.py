@@ -61,3 +61,27 @@ def test_refuses_different_streams_incomplete_runs_and_non_runs(tmp_path):
         compare([a, partial])
     with pytest.raises(SystemExit, match="rdbcl-compare: .*nothing: no results.json"):
         cli([str(a), str(tmp_path / "nothing")])
+
+
+def test_paired_differences_to_constant_beta_grpo_on_shared_seeds(tmp_path, capsys):
+    from scipy.stats import t
+
+    from rdbcl.compare import paired_interval
+
+    grpo = [A0, A1, B0]
+    other = [B0, A0, A1, A0]  # seed 3 has no grpo run: left out of the pairs
+    dirs = [_run(tmp_path, f"g{s}", "grpo", s, acc) for s, acc in enumerate(grpo)]
+    dirs += [_run(tmp_path, "z0", "grpo", 0, A1, beta=0.0)]
+    dirs += [_run(tmp_path, f"r{s}", "rdbcl", s, acc) for s, acc in enumerate(other)]
+    compare(dirs, tmp_path / "out")
+    paired = json.loads((tmp_path / "out" / "paired.json").read_text())
+    assert paired["reference"] == "grpo beta=0.04"  # the grpo group with β > 0, not β = 0
+    diffs = [summarize(o)["last"] - summarize(g)["last"] for o, g in zip(other, grpo, strict=False)]
+    row = paired["paired"]["rdbcl"]["last"]
+    half = t.ppf(0.975, 2) * statistics.stdev(diffs) / 3 ** 0.5
+    assert row["n"] == 3 and row["mean"] == pytest.approx(statistics.mean(diffs))
+    assert row["ci"] == pytest.approx([statistics.mean(diffs) - half, statistics.mean(diffs) + half])
+    beta0 = paired["paired"]["grpo beta=0.0"]["last"]
+    assert beta0["n"] == 1 and beta0["ci"] is None  # one shared seed: no interval
+    assert "Paired difference to `grpo beta=0.04`" in capsys.readouterr().out
+    assert paired_interval([1.0, 1.0, 1.0]) == {"n": 3, "mean": 1.0, "ci": (1.0, 1.0)}
