@@ -119,7 +119,7 @@ def digit_reasoning_stream(n_train: int = 2000, n_eval: int = 100, seed: int = 0
     """Build the sum → difference → product stream on images of two handwritten digits.
 
     Args:
-        n_train: training rows per task.
+        n_train: training rows per task (≤ 0: 2,000; pairs are drawn, so there is no "all").
         n_eval: held-out evaluation rows per task (pairs of held-out digit images).
         seed: sampling seed.
         image_size: side of the images in pixels.
@@ -130,7 +130,7 @@ def digit_reasoning_stream(n_train: int = 2000, n_eval: int = 100, seed: int = 0
     for k, op in enumerate(STREAM_OPERATIONS):
         tasks.append(Task(
             name=op,
-            train=_rows(operation_rows(op, "train", max(n_train, 1), seed + 100 + k, image_size)),
+            train=_rows(operation_rows(op, "train", n_train if n_train > 0 else 2000, seed + 100 + k, image_size)),
             eval=_rows(operation_rows(op, "test", n_eval, 1000 + k, image_size)),
             labels=answers_of(op),
             majority=majority_rate(op),
