@@ -89,3 +89,10 @@ def test_bootstrap_interval_covers_the_estimate_and_shrinks_with_more_rows():
     wide = bootstrap_interval(auroc, signal[::4], outcome[::4], n_boot=400)
     assert wide is None or wide[1] - wide[0] > hi - lo
     assert bootstrap_interval(auroc, [0.1, 0.2, 0.3], [1, 1, 1]) is None
+
+
+def test_an_unknown_embedded_base_is_refused_by_name():
+    from trl import ModelConfig
+
+    with pytest.raises(ValueError, match=r"unknown embedded model 'nope'; choose one of \['reasoning', 'tiny'\]"):
+        rdbcl.modeling.resolve_model_path(ModelConfig(), "nope")
