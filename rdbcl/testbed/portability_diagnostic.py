@@ -21,6 +21,7 @@ where answer-level ones do not; this reports whatever the run shows.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -166,9 +167,9 @@ def diagnose(run_dir: Path | str, rollouts: int = 4, n_boot: int = 1000, max_new
         raise ValueError(f"{run_dir}: the run is not complete; the diagnostic needs every task's policy.")
     stream_args = StreamArguments(**results["stream_args"])
     stream = get_stream(stream_args.stream, **stream_args.stream_kwargs())
-    stream = type(stream)(stream.name, [t for t in stream if t.mode != "eval_only"], stream.base_model)
-    names = {k: v for k, v in results["model_args"].items() if k != "resolved_model"}
-    model_args = ModelConfig(**{k: v for k, v in names.items() if k in ModelConfig.__dataclass_fields__})
+    stream = dataclasses.replace(stream, tasks=[t for t in stream if t.mode != "eval_only"])  # as the run trained
+    model_args = ModelConfig(**{k: v for k, v in results["model_args"].items()
+                                if k in ModelConfig.__dataclass_fields__})
     max_new_tokens = max_new_tokens or results["config"].get("eval_max_new_tokens", 32)
     base = results["model_args"]["resolved_model"]
     layout = RunDirectory(run_dir)
@@ -178,19 +179,20 @@ def diagnose(run_dir: Path | str, rollouts: int = 4, n_boot: int = 1000, max_new
         raise ValueError(f"{run_dir}: policies {missing} are missing (run with `save_policies: true`).")
     processor = load_processor(base, model_args)
 
-    def outcomes(path: str, task) -> list[float]:
-        return evaluate_task(load_policy(path, model_args), processor, task, max_new_tokens=max_new_tokens,
-                             on_error="zero")["scores"]
+    def outcomes(model, task) -> list[float]:
+        return evaluate_task(model, processor, task, max_new_tokens=max_new_tokens, on_error="zero")["scores"]
+
+    final_policy = load_policy(policies[-1], model_args)  # the same for every task's retention: loaded once
 
     report = {"run": str(run_dir), "method": results["config"]["method"], "rollouts": rollouts, "tasks": []}
     for k, task in enumerate(stream):
         before = load_policy(policies[k - 1] if k else base, model_args)
         signals = task_signals(before, processor, task, rollouts, max_new_tokens)
-        solved = outcomes(policies[k], task)
+        solved = outcomes(load_policy(policies[k], model_args), task)
         entry = {"task": task.name, "anchor": "π_0" if k == 0 else f"π_{k}", "signals": signals, "solved": solved,
                  "quality": {"solved": {n: signal_quality(_clean(s), solved, n_boot) for n, s in signals.items()}}}
         if k < len(stream) - 1:
-            final = outcomes(policies[-1], task)
+            final = outcomes(final_policy, task)
             kept = [i for i, s in enumerate(solved) if s > 0.5]
             entry["retained"] = final
             entry["quality"]["retained"] = {
