@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from accelerate.commands.config.config_args import load_config_from_file
+from suite_recipes import EMBEDDED
 
 
 LAUNCH = Path(__file__).resolve().parents[1] / "launch"
@@ -35,5 +36,6 @@ def test_vllm_flags_of_the_scripts_parse(tmp_path):
 
     for mode in (["--vllm_mode", "colocate", "--vllm_gpu_memory_utilization", "0.3"],
                  ["--vllm_mode", "server", "--vllm_server_port", "8000"]):
-        _, args, _ = parse_args(["--max_steps", "1", "--output_dir", str(tmp_path), "--use_vllm", "true", *mode])
+        _, args, _ = parse_args([*EMBEDDED, "--max_steps", "1", "--output_dir", str(tmp_path), "--use_vllm", "true",
+                                 *mode])
         assert args.use_vllm and args.vllm_mode == mode[1]

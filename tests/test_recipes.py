@@ -24,18 +24,18 @@ def test_every_recipe_parses(recipe):
 
 def test_no_arguments_means_the_default_recipe():
     stream_args, args, model_args = parse_args([])
-    raw = yaml.safe_load(DEFAULT_RECIPE.read_text())
-    assert (stream_args.stream, args.method, args.warm_start_steps) == (raw["stream"], raw["method"],
-                                                                          raw["warm_start_steps"])
-    assert model_args.model_name_or_path is None  # the embedded tiny VLM
-    assert args.bf16 is False and args.beta == raw["beta"]
+    assert DEFAULT_RECIPE.name == "default.yaml"
+    # the default demo: RDB-CL, RL alone, on the reasoning testbed from its pretrained π₀
+    assert (stream_args.stream, args.method, args.warm_start_steps) == ("digit_reasoning", "rdbcl", 0)
+    assert model_args.model_name_or_path is None  # the stream's own embedded base
+    assert args.bf16 is False and (args.beta_min, args.beta_max, args.seed) == (0.0, 0.08, 0)
 
 
 def test_cli_overrides_the_recipe():
     _, args, _ = parse_args(["--config", str(DEFAULT_RECIPE), "--max_steps", "7", "--beta", "0.5"])
     assert args.max_steps == 7 and args.beta == 0.5
-    _, args, _ = parse_args(["--max_steps", "3"])  # overrides alone apply on top of the default recipe
-    assert args.max_steps == 3 and args.method == "grpo"
+    stream_args, args, _ = parse_args(["--max_steps", "3"])  # overrides alone apply on top of the default recipe
+    assert args.max_steps == 3 and (stream_args.stream, args.method) == ("digit_reasoning", "rdbcl")
 
 
 _DROP = object()

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from suite_recipes import EMBEDDED
 
 from rdbcl.methods import TaskContext
 from rdbcl.methods.grpo import GRPOMethod
@@ -52,7 +53,7 @@ def _checkpoint_logps(path, model_args, out) -> tuple[torch.Tensor, torch.Tensor
 def test_anchor_logps_equal_previous_checkpoint(tmp_path, tiny_model_path, two_task_stream, peft):
     extra = ["--use_peft", "true", "--lora_r", "8", "--lora_target_modules", "q_proj", "v_proj"] if peft else []
     _, args, model_args = parse_args([
-        "--max_steps", "1", "--warm_start_steps", "3", "--warm_start_learning_rate", "0.01",
+        *EMBEDDED, "--max_steps", "1", "--warm_start_steps", "3", "--warm_start_learning_rate", "0.01",
         "--per_device_train_batch_size", "8", "--num_generations", "4", "--max_completion_length", "6",
         "--output_dir", str(tmp_path / "run"), *extra,
     ])

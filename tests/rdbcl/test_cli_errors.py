@@ -18,8 +18,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "task_streams"))
 from coin_fixture import INSTRUCTIONS, write_coin  # noqa: E402
+from suite_recipes import EMBEDDED  # noqa: E402
 
-from rdbcl.train import DEFAULT_RECIPE, USAGE_ERROR, cli  # noqa: E402
+from rdbcl.train import USAGE_ERROR, cli  # noqa: E402
 
 
 GQA_STREAM = """\
@@ -74,7 +75,7 @@ def test_bad_row_is_one_line_exit_2_and_skip_invalid_counts_it(tmp_path, monkeyp
                                                                tiny_model_path):
     root, stream = coin_with_bad_row
     out = tmp_path / "run"
-    base = ["--config", str(DEFAULT_RECIPE), "--stream", str(stream), "--data_root", str(root),
+    base = [*EMBEDDED, "--stream", str(stream), "--data_root", str(root),
             "--output_dir", str(out), *TINY_RUN]
 
     code, err = _run_cli(monkeypatch, capsys, *base)

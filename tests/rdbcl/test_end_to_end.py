@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from suite_recipes import EMBEDDED
 
 from rdbcl.config import ContinualConfig, StreamArguments
 from rdbcl.loop import StreamRunner
@@ -12,7 +13,7 @@ from rdbcl.train import parse_args
 
 def _run(tmp_path, stream, *extra):
     stream_args, args, model_args = parse_args([
-        "--max_steps", "2", "--warm_start_steps", "2", "--per_device_train_batch_size", "8",
+        *EMBEDDED, "--max_steps", "2", "--warm_start_steps", "2", "--per_device_train_batch_size", "8",
         "--num_generations", "4", "--max_completion_length", "8", "--eval_batch_size", "8",
         "--logging_steps", "1", "--output_dir", str(tmp_path / "run"), *extra,
     ])

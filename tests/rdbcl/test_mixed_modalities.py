@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 import torch
-from datasets import Dataset
 
 from rdbcl.evaluate import evaluate_task, generate_answers, per_sample_images, processor_inputs
 from rdbcl.loop import StreamRunner
@@ -21,30 +20,13 @@ from rdbcl.sft_trainer import ImageListCollator
 from rdbcl.train import parse_args
 from rdbcl.warm_start import to_sft_dataset
 from reward_fns.routing import decoded
-from task_streams import Task, TaskStream, make_prompt
+from task_streams import Task, TaskStream
 
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "task_streams"))
 from coin_fixture import write_coin  # noqa: E402
-
-
-def text_only_odd_rows(data: Dataset) -> Dataset:
-    """Rows 1, 3, 5, … lose their image: ``image`` None and a prompt without an image part, as a text-only row of a
-    released mixed task is built (``task_streams.yaml_stream``)."""
-
-    def drop(row: dict, i: int) -> dict:
-        if i % 2 == 0:
-            return {}
-        system, user = row["prompt"]
-        return {"prompt": make_prompt(user["content"][-1]["text"], system["content"][0]["text"], image=False),
-                "image": None}
-
-    return data.map(drop, with_indices=True)
-
-
-def mixed(task: Task, n_train: int) -> Task:
-    return dataclasses.replace(task, train=text_only_odd_rows(task.train.select(range(n_train))),
-                               eval=text_only_odd_rows(task.eval))
+from mixed_rows import mixed, text_only_odd_rows
+from suite_recipes import EMBEDDED
 
 
 @pytest.fixture(scope="module")
@@ -142,7 +124,8 @@ def test_sft_collator_takes_mixed_and_all_text_batches(embedded, mixed_stream):
 
 # --------------------------------------------------------------------------------------------------- end to end
 def _run(tmp_path, stream, method: str, *extra) -> dict:
-    argv = ["--method", method, "--max_steps", "2", "--warm_start_steps", "0", "--per_device_train_batch_size", "16",
+    argv = [*EMBEDDED, "--method", method, "--max_steps", "2", "--warm_start_steps", "0",
+            "--per_device_train_batch_size", "16",
             "--num_generations", "2", "--max_completion_length", "6", "--eval_batch_size", "8",
             "--learning_rate", "0.001", "--fisher_batches", "1", "--replay_ratio", "0.5", "--replay_buffer_size", "8",
             "--logging_steps", "1", "--output_dir", str(tmp_path / "run"), *extra]

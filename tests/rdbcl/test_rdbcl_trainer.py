@@ -4,6 +4,7 @@ import copy
 
 import pytest
 import torch
+from suite_recipes import EMBEDDED
 from trl import GRPOTrainer, get_peft_config
 
 import reward_fns
@@ -18,7 +19,8 @@ LORA = ["--use_peft", "true", "--lora_r", "8", "--lora_dropout", "0", "--lora_ta
 
 def _setup(tmp_path, tiny_model_path, stream, *extra):
     _, args, model_args = parse_args([
-        "--method", "rdbcl", "--max_steps", "1", "--per_device_train_batch_size", "8", "--num_generations", "4",
+        *EMBEDDED, "--method", "rdbcl", "--max_steps", "1", "--per_device_train_batch_size", "8",
+        "--num_generations", "4",
         "--max_completion_length", "6", "--output_dir", str(tmp_path / "run"), *extra,
     ])
     processor = load_processor(tiny_model_path, model_args)

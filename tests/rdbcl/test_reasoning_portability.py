@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from suite_recipes import EMBEDDED
 from trl import get_peft_config
 
 import reward_fns
@@ -63,15 +64,16 @@ def test_prefix_transfer_is_the_groups_fraction_of_continuations_that_verify():
 
 def test_rp_span_and_prefix_fraction_are_checked_at_parse_time():
     with pytest.raises(RecipeError, match="rp_span"):
-        parse_args(["--method", "rdbcl", "--max_steps", "1", "--rp_span", "thoughts"])
+        parse_args([*EMBEDDED, "--method", "rdbcl", "--max_steps", "1", "--rp_span", "thoughts"])
     with pytest.raises(RecipeError, match="rp_prefix_fraction"):
-        parse_args(["--method", "rdbcl", "--max_steps", "1", "--rp_prefix_fraction", "1.5"])
+        parse_args([*EMBEDDED, "--method", "rdbcl", "--max_steps", "1", "--rp_prefix_fraction", "1.5"])
 
 
 # ----------------------------------------------------------------------------------------- inside the trainer
 def _trainer(tmp_path, tiny_model_path, stream, *extra):
     _, args, model_args = parse_args([
-        "--method", "rdbcl", "--max_steps", "1", "--per_device_train_batch_size", "8", "--num_generations", "4",
+        *EMBEDDED, "--method", "rdbcl", "--max_steps", "1", "--per_device_train_batch_size", "8",
+        "--num_generations", "4",
         "--max_completion_length", "8", "--output_dir", str(tmp_path / "run"), *extra])
     ctx = TaskContext(index=0, task=stream.tasks[0], stream=stream, policy=load_policy(tiny_model_path, model_args),
                       anchor_path=tiny_model_path, processor=load_processor(tiny_model_path, model_args), args=args,
@@ -130,7 +132,7 @@ def test_prefix_transfer_continues_each_rollouts_reasoning_with_the_anchor(tmp_p
     # the same continuations, greedily, by the anchor loaded on its own from its checkpoint
     prefixes = ["<think>three p", "<think>four pl", "", "<think>three"]
     assert [reasoning_prefix(t, 0.5) for t in COMPLETIONS] == prefixes
-    anchor = load_policy(tiny_model_path, parse_args(["--max_steps", "1"])[2])
+    anchor = load_policy(tiny_model_path, parse_args([*EMBEDDED, "--max_steps", "1"])[2])
     continued = generate_answers(anchor, ctx.processor, [r["prompt"] for r in rows], [r["image"] for r in rows],
                                  trainer.max_completion_length, prefixes=prefixes)
     expected = [1.0 if "three" in p + c else 0.0 for p, c in zip(prefixes, continued, strict=True)]
@@ -158,7 +160,8 @@ def test_reasoning_level_estimators_in_a_real_step_and_stream(tmp_path, tiny_mod
     assert rp == pytest.approx(expected.tolist())
 
     results = StreamRunner(*parse_args([
-        "--method", "rdbcl", "--max_steps", "2", "--warm_start_steps", "0", "--per_device_train_batch_size", "8",
+        *EMBEDDED, "--method", "rdbcl", "--max_steps", "2", "--warm_start_steps", "0",
+        "--per_device_train_batch_size", "8",
         "--num_generations", "4", "--max_completion_length", "8", "--eval_batch_size", "8", "--logging_steps", "1",
         "--output_dir", str(tmp_path / "stream"), *extra]), stream=two_task_stream).run()
     assert results["complete"] and len(results["acc"]) == 2

@@ -8,11 +8,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+from suite_recipes import EMBEDDED
+
 
 HERE = Path(__file__).parent
-ARGS = ["--method", "rdbcl", "--n_train", "32", "--n_eval", "8", "--max_steps", "4", "--checkpoint_steps", "2",
-        "--warm_start_steps", "2", "--warm_start_batch_size", "8", "--per_device_train_batch_size", "8",
-        "--num_generations", "4", "--max_completion_length", "8", "--eval_batch_size", "8", "--logging_steps", "1"]
+BUDGET = ["--n_train", "32", "--n_eval", "8", "--max_steps", "4", "--checkpoint_steps", "2", "--warm_start_steps", "2",
+          "--warm_start_batch_size", "8", "--per_device_train_batch_size", "8", "--num_generations", "4",
+          "--max_completion_length", "8", "--eval_batch_size", "8", "--logging_steps", "1"]
+ARGS = [*EMBEDDED, "--method", "rdbcl", *BUDGET]
 
 
 def _train(out: Path, *helper: str, args: list[str] = ARGS) -> subprocess.CompletedProcess:
@@ -65,7 +68,7 @@ def test_killed_runs_continue_to_the_uninterrupted_result(tmp_path):
 
 def test_rapo_continues_with_the_same_cross_task_spread(tmp_path):
     """CTAN's σ̂ lives in the method state across tasks and in the trainer checkpoint inside one."""
-    args = [*ARGS[2:], "--method", "rapo", "--n_train", "16", "--max_steps", "2", "--checkpoint_steps", "1"]
+    args = [*EMBEDDED, *BUDGET, "--method", "rapo", "--n_train", "16", "--max_steps", "2", "--checkpoint_steps", "1"]
     reference = _train(tmp_path / "reference", args=args)
     assert reference.returncode == 0, reference.stderr[-3000:]
     expected = json.loads((tmp_path / "reference" / "results.json").read_text())
@@ -87,7 +90,7 @@ def test_a_different_configuration_is_refused_with_the_differences(tmp_path):
     from rdbcl.train import parse_args
 
     out = tmp_path / "run"
-    argv = ["--max_steps", "1", "--beta", "0.04", "--output_dir", str(out)]
+    argv = [*EMBEDDED, "--max_steps", "1", "--beta", "0.04", "--output_dir", str(out)]
     RunDirectory(out).claim(run_config(*parse_args(["--method", "grpo", *argv])), resume=True)  # an earlier run
     done = subprocess.run([sys.executable, "-m", "rdbcl.train", "--method", "rdbcl", *argv], capture_output=True,
                           text=True)
@@ -130,7 +133,8 @@ def test_a_methods_cross_task_state_is_restored_when_a_run_continues(tmp_path, t
     register_method(Remembering)
     try:
         out = tmp_path / "run"
-        argv = ["--method", "remembering", "--max_steps", "1", "--warm_start_steps", "0", "--num_generations", "4",
+        argv = [*EMBEDDED, "--method", "remembering", "--max_steps", "1", "--warm_start_steps", "0",
+                "--num_generations", "4",
                 "--per_device_train_batch_size", "8", "--max_completion_length", "4", "--eval_batch_size", "8",
                 "--output_dir", str(out)]
         StreamRunner(*parse_args(argv), stream=two_task_stream).run()

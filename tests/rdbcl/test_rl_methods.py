@@ -8,13 +8,15 @@ import math
 
 import pytest
 import torch
+from suite_recipes import EMBEDDED
 
 from rdbcl.loop import StreamRunner
 from rdbcl.train import parse_args
 
 
 def _runner(tmp_path, stream, method, *extra) -> StreamRunner:
-    argv = ["--method", method, "--max_steps", "2", "--warm_start_steps", "0", "--per_device_train_batch_size", "8",
+    argv = [*EMBEDDED, "--method", method, "--max_steps", "2", "--warm_start_steps", "0",
+            "--per_device_train_batch_size", "8",
             "--num_generations", "4", "--max_completion_length", "8", "--eval_batch_size", "8",
             "--logging_steps", "1", "--output_dir", str(tmp_path / "run"), *extra]
     return StreamRunner(*parse_args(argv), stream=stream)
@@ -133,7 +135,8 @@ def test_rapo_trainer_advantages_equal_the_hand_assembled_ones(tmp_path, tiny_mo
     from rdbcl.retention import CrossTaskNormalizer
 
     _, args, model_args = parse_args([
-        "--method", "rapo", "--max_steps", "1", "--per_device_train_batch_size", "8", "--num_generations", "4",
+        *EMBEDDED, "--method", "rapo", "--max_steps", "1", "--per_device_train_batch_size", "8", "--num_generations",
+        "4",
         "--max_completion_length", "6", "--rapo_alpha", "5", "--output_dir", str(tmp_path / "run")])
     task = two_task_stream.tasks[1]
     ctx = TaskContext(index=1, task=task, stream=two_task_stream, policy=load_policy(tiny_model_path, model_args),
@@ -187,4 +190,4 @@ def test_rapo_refuses_settings_it_cannot_honour_with_a_clear_message(override, m
     from rdbcl.train import RecipeError
 
     with pytest.raises(RecipeError, match=message):
-        parse_args(["--method", "rapo", "--max_steps", "1", *override])
+        parse_args([*EMBEDDED, "--method", "rapo", "--max_steps", "1", *override])

@@ -7,6 +7,7 @@ import json
 import pytest
 import torch
 from datasets import Dataset
+from suite_recipes import EMBEDDED
 
 from rdbcl.penalties import DistillationPenalty, EWCPenalty, diagonal_fisher
 from rdbcl.replay_buffer import ReplayBuffer
@@ -163,7 +164,8 @@ def test_sft_methods_run_end_to_end(tmp_path, two_task_stream, method):
     from rdbcl.loop import StreamRunner
     from rdbcl.train import parse_args
 
-    argv = ["--method", method, "--max_steps", "3", "--warm_start_steps", "0", "--per_device_train_batch_size", "8",
+    argv = [*EMBEDDED, "--method", method, "--max_steps", "3", "--warm_start_steps", "0",
+            "--per_device_train_batch_size", "8",
             "--learning_rate", "0.001", "--fisher_batches", "2", "--replay_ratio", "0.5", "--replay_buffer_size", "64",
             "--eval_batch_size", "8",
             "--logging_steps", "1", "--output_dir", str(tmp_path / "run")]
@@ -192,7 +194,7 @@ def test_ewc_refuses_lora_with_a_clear_message(tmp_path, two_task_stream):
     from rdbcl.loop import StreamRunner
     from rdbcl.train import parse_args
 
-    argv = ["--method", "ewc", "--max_steps", "1", "--warm_start_steps", "0", "--use_peft", "true",
+    argv = [*EMBEDDED, "--method", "ewc", "--max_steps", "1", "--warm_start_steps", "0", "--use_peft", "true",
             "--lora_target_modules", "q_proj", "v_proj", "--eval_before_stream", "false",
             "--output_dir", str(tmp_path / "run")]
     runner = StreamRunner(*parse_args(argv), stream=two_task_stream)
@@ -242,7 +244,7 @@ def test_olora_runs_end_to_end_with_lora(tmp_path, two_task_stream):
     from rdbcl.loop import StreamRunner
     from rdbcl.train import parse_args
 
-    argv = ["--method", "olora", "--max_steps", "2", "--warm_start_steps", "0", "--use_peft", "true",
+    argv = [*EMBEDDED, "--method", "olora", "--max_steps", "2", "--warm_start_steps", "0", "--use_peft", "true",
             "--lora_target_modules", "q_proj", "v_proj", "--lora_dropout", "0", "--per_device_train_batch_size", "8",
             "--learning_rate", "0.001", "--eval_batch_size", "8", "--logging_steps", "1",
             "--output_dir", str(tmp_path / "run")]
@@ -259,8 +261,8 @@ def test_olora_needs_lora(tmp_path, two_task_stream):
     from rdbcl.loop import StreamRunner
     from rdbcl.train import parse_args
 
-    argv = ["--method", "olora", "--max_steps", "1", "--warm_start_steps", "0", "--eval_before_stream", "false",
-            "--output_dir", str(tmp_path / "run")]
+    argv = [*EMBEDDED, "--method", "olora", "--max_steps", "1", "--warm_start_steps", "0",
+            "--eval_before_stream", "false", "--output_dir", str(tmp_path / "run")]
     with pytest.raises(ValueError, match="olora: trains one LoRA adapter per task; set use_peft: true"):
         StreamRunner(*parse_args(argv), stream=two_task_stream).run()
 
@@ -295,7 +297,8 @@ def test_moelora_runs_end_to_end_and_its_policies_load_as_plain_models(tmp_path,
     from rdbcl.loop import StreamRunner
     from rdbcl.train import parse_args
 
-    argv = ["--method", "moelora", "--max_steps", "2", "--warm_start_steps", "0", "--per_device_train_batch_size", "8",
+    argv = [*EMBEDDED, "--method", "moelora", "--max_steps", "2", "--warm_start_steps", "0",
+            "--per_device_train_batch_size", "8",
             "--learning_rate", "0.001", "--eval_batch_size", "8", "--logging_steps", "1",
             "--output_dir", str(tmp_path / "run")]
     runner = StreamRunner(*parse_args(argv), stream=two_task_stream)

@@ -4,6 +4,7 @@ diagnostic over the finished run."""
 
 import json
 import math
+from pathlib import Path
 
 import pytest
 
@@ -25,19 +26,22 @@ def mini_base(tmp_path_factory) -> str:
     return str(path)
 
 
-def _run(out, method: str, monkeypatch, mini_base, *extra):
+RL_RECIPE = str(Path(__file__).resolve().parents[2] / "launch" / "recipes" / "digit_reasoning" / "rl.yaml")
+
+
+def _run(out, monkeypatch, mini_base, *recipe_and_method):
     # no model given: the stream's own base (``reasoning``), here the miniature π₀
     monkeypatch.setitem(rdbcl.modeling.EMBEDDED_MODELS, "reasoning", lambda: (mini_base, 0.0))
     stream_args, args, model_args = parse_args([
-        "--config", "launch/recipes/digit_reasoning/rl.yaml", "--method", method, "--n_train", "16", "--n_eval", "6",
+        *recipe_and_method, "--n_train", "16", "--n_eval", "6",
         "--max_steps", "2", "--per_device_train_batch_size", "8", "--num_generations", "4",
         "--max_completion_length", "24", "--eval_batch_size", "6", "--eval_max_new_tokens", "24",
-        "--logging_steps", "1", "--output_dir", str(out), *extra])
+        "--logging_steps", "1", "--output_dir", str(out)])
     return StreamRunner(stream_args, args, model_args).run()
 
 
 def test_rl_alone_on_the_stream_then_the_diagnostic(tmp_path, monkeypatch, mini_base):
-    results = _run(tmp_path / "grpo", "grpo", monkeypatch, mini_base)
+    results = _run(tmp_path / "grpo", monkeypatch, mini_base, "--config", RL_RECIPE, "--method", "grpo")
     assert results["complete"] and results["model_args"]["resolved_model"] == mini_base
     assert [t["name"] for t in results["stream"]["tasks"]] == ["sum", "difference", "product"]
     for info in results["tasks"]:  # RL alone: no warm-start phase, and GRPO really ran its steps
@@ -64,8 +68,21 @@ def test_rl_alone_on_the_stream_then_the_diagnostic(tmp_path, monkeypatch, mini_
     assert (tmp_path / "grpo" / "portability_diagnostic.png").stat().st_size > 1000
 
 
+def test_the_default_demo_is_rdbcl_on_this_stream(tmp_path, monkeypatch, mini_base):
+    results = _run(tmp_path / "default", monkeypatch, mini_base)  # overrides alone: the default recipe
+    assert results["complete"] and results["config"]["method"] == "rdbcl"
+    assert results["model_args"]["resolved_model"] == mini_base
+    assert [t["name"] for t in results["stream"]["tasks"]] == ["sum", "difference", "product"]
+    for info in results["tasks"]:  # RL alone, with one β per sample in the recipe's range [0, 0.08]
+        assert info["warm_start_log"] == []
+        betas = [s["rdbcl/beta/mean"] for s in info["rdbcl"]["steps"]]
+        assert len(betas) == 2 and all(0.0 <= b <= 0.08 for b in betas)
+    rows = [results["zero_shot"], *results["acc"]]  # π₀ before the stream, then after each task
+    assert len(rows) == 4 and all(len(r) == 3 and all(0.0 <= x <= 100.0 for x in r) for r in rows)
+
+
 def test_sft_baseline_trains_on_the_reference_solutions(tmp_path, monkeypatch, mini_base):
-    results = _run(tmp_path / "seq_ft", "seq_ft", monkeypatch, mini_base)
+    results = _run(tmp_path / "seq_ft", monkeypatch, mini_base, "--config", RL_RECIPE, "--method", "seq_ft")
     assert results["complete"]
     log = results["tasks"][0]["train_log"]
     assert sum(1 for e in log if "loss" in e) == 2 and all(math.isfinite(e["loss"]) for e in log if "loss" in e)

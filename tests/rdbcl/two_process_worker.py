@@ -16,8 +16,10 @@ from task_streams import TaskStream, get_stream
 def main(out: str) -> None:
     stream = get_stream("embedded", n_train=32, n_eval=10, seed=0)  # 10 eval rows: uneven shards are gathered too
     stream = TaskStream("embedded", stream.tasks[:2])
+    recipe = Path(__file__).resolve().parents[2] / "launch" / "recipes" / "embedded" / "rl.yaml"
     stream_args, args, model_args = parse_args([
-        "--method", "rdbcl", "--max_steps", "3", "--warm_start_steps", "0", "--per_device_train_batch_size", "8",
+        "--config", str(recipe), "--method", "rdbcl", "--max_steps", "3", "--warm_start_steps", "0",
+        "--per_device_train_batch_size", "8",
         "--num_generations", "4", "--max_completion_length", "8", "--eval_batch_size", "4", "--logging_steps", "1",
         "--output_dir", str(Path(out) / "run")])
     results = StreamRunner(stream_args, args, model_args, stream=stream).run()

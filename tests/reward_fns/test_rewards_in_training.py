@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from suite_recipes import EMBEDDED
+
 from rdbcl.loop import StreamRunner
 from rdbcl.train import parse_args
 from task_streams import TaskStream
@@ -19,7 +21,8 @@ def test_recipe_reward_file_with_zeroed_errors_trains_and_reports(tmp_path, two_
         "    return [float(c.strip().endswith(a + '</answer>')) for c, a in zip(completions, answer)]\n")
     spec = f"{{colour: [{{name: '{rewards}:warm_colours', weight: 1.0}}, {{name: format, weight: 0.5}}]}}"
     stream_args, args, model_args = parse_args([
-        "--max_steps", "3", "--warm_start_steps", "0", "--per_device_train_batch_size", "8", "--num_generations", "4",
+        *EMBEDDED, "--max_steps", "3", "--warm_start_steps", "0", "--per_device_train_batch_size", "8",
+        "--num_generations", "4",
         "--max_completion_length", "8", "--eval_batch_size", "8", "--logging_steps", "1", "--eval_before_stream",
         "false", "--output_dir", str(tmp_path / "run"), "--rewards", spec, "--on_reward_error", "zero"])
     stream = TaskStream("embedded", two_task_stream.tasks[:1])

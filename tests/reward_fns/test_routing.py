@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from suite_recipes import EMBEDDED
 from trl.trainer.utils import is_async_callable
 
 import reward_fns
@@ -117,7 +118,7 @@ def test_stream_reward_overrides_name_existing_tasks(two_task_stream):
 def test_recipe_rewards_are_checked_before_anything_runs(tmp_path):
     from rdbcl.train import RecipeError, parse_args
 
-    base = ["--max_steps", "1", "--output_dir", str(tmp_path)]  # on top of the default recipe
+    base = [*EMBEDDED, "--max_steps", "1", "--output_dir", str(tmp_path)]
     _, args, _ = parse_args([*base, "--rewards", '{colour: [exact_match, {name: format, weight: 0.2}]}',
                              "--on_reward_error", "zero"])
     assert args.rewards == {"colour": ["exact_match", {"name": "format", "weight": 0.2}]}

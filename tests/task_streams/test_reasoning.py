@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from suite_recipes import EMBEDDED
 
 from rdbcl.loop import StreamRunner
 from rdbcl.train import parse_args
@@ -39,7 +40,8 @@ def test_each_task_scores_its_oracle_answer_1_and_a_wrong_one_0(reasoning):
 def test_reasoning_stream_runs_end_to_end_with_the_trainer(tmp_path, reasoning):
     stream = TaskStream("reasoning", reasoning.tasks[:2])
     stream_args, args, model_args = parse_args([
-        "--max_steps", "2", "--warm_start_steps", "2", "--per_device_train_batch_size", "8", "--num_generations", "4",
+        *EMBEDDED, "--max_steps", "2", "--warm_start_steps", "2", "--per_device_train_batch_size", "8",
+        "--num_generations", "4",
         "--max_completion_length", "8", "--eval_batch_size", "6", "--logging_steps", "1",
         "--output_dir", str(tmp_path / "run")])
     StreamRunner(stream_args, args, model_args, stream=stream).run()
