@@ -10,6 +10,7 @@ from accelerate.utils import gather_object
 from tqdm.auto import tqdm
 
 import reward_fns
+from rdbcl.modeling import tokenizer_of
 from task_streams.base import images_of
 
 
@@ -26,9 +27,10 @@ def per_sample_images(images: list | None, n: int) -> list[list]:
 def processor_inputs(processor, texts: list[str], image_lists: list[list]):
     """The processor's batch for ``texts`` (chat-rendered prompts) with their per-sample image lists.
 
-    A batch without any image passes none (text-only batches, reasoning streams). A mixed batch needs a processor
-    that pads samples to a common image count (Idefics3 / SmolVLM: ``do_pad``, their default) or flattens the lists
-    (Qwen2-VL, LLaVA); one that stacks them fails deep inside, so that failure is re-raised with the remedy.
+    A batch without any image passes none (text-only batches, reasoning streams): a text-only model's tokenizer
+    takes that call as a processor does. A mixed batch needs a processor that pads samples to a common image count
+    (Idefics3 / SmolVLM: ``do_pad``, their default) or flattens the lists (Qwen2-VL, LLaVA); one that stacks them
+    fails deep inside, so that failure is re-raised with the remedy.
     """
     if not any(image_lists):
         return processor(text=texts, padding=True, return_tensors="pt")
@@ -57,7 +59,7 @@ def generate_answers(model, processor, prompts: list, images: list, max_new_toke
     if prefixes is not None:
         texts = [text + prefix for text, prefix in zip(texts, prefixes, strict=True)]
     inputs = processor_inputs(processor, texts, per_sample_images(images, len(texts))).to(model.device)
-    tokenizer = getattr(processor, "tokenizer", processor)
+    tokenizer = tokenizer_of(processor)
     sampling = {"do_sample": False} if num_samples == 0 else {
         "do_sample": True, "temperature": temperature, "num_return_sequences": num_samples, "top_k": 0}
     out = model.generate(**inputs, max_new_tokens=max_new_tokens, pad_token_id=tokenizer.pad_token_id,

@@ -18,9 +18,10 @@ from rdbcl.config import ContinualConfig, StreamArguments
 from rdbcl.evaluate import evaluate_task
 from rdbcl.methods import TaskContext, get_method
 from rdbcl.metrics import summarize
-from rdbcl.modeling import load_policy, load_processor, resolve_model_path, save_policy
+from rdbcl.modeling import is_text_only, load_policy, load_processor, model_config, resolve_model_path, save_policy
 from rdbcl.report import peak_memory_mb, versions, write_report
 from rdbcl.run_dir import RunDirectory, read_json, write_json
+from rdbcl.text_policy import text_stream
 from rdbcl.warm_start import warm_start
 from task_streams import TaskStream, get_stream
 
@@ -82,6 +83,8 @@ class StreamRunner:
         self.model_path, self.timings["model_build_s"] = resolve_model_path(model_args, self.stream.base_model)
         start += time.perf_counter() - build_start  # the one-time build is reported apart from the setup
         stream = self.stream.with_rewards(args.rewards)
+        if is_text_only(model_config(self.model_path, model_args)):  # refuses image tasks before anything is written
+            stream = text_stream(stream, self.model_path)
         for task in stream:
             if task.skipped:
                 counts = ", ".join(f"{n} {split}" for split, n in task.skipped.items())

@@ -1,8 +1,10 @@
-"""Loading policies and processors from a hub id or a local path, and the offline embedded default."""
+"""Loading policies (vision-language, or text-only causal LMs) and their processors from a hub id or a local path,
+and the offline embedded default."""
 
 from __future__ import annotations
 
 import shutil
+import warnings
 from pathlib import Path
 
 import torch
@@ -12,6 +14,11 @@ from trl import ModelConfig
 class ModelPathError(ValueError):
     """``model_name_or_path`` names no loadable model: a local path that is not there, or a hub id that is malformed,
     unknown or unreachable. Raised before anything is trained or written."""
+
+
+class TextOnlyModelError(ModelPathError):
+    """A text-only model (``is_text_only``) given for a stream with an image task, which it cannot read. Raised when
+    the stream loop starts, before anything is trained or written; ``rdbcl-train`` reports it as a model error."""
 
 
 def _looks_local(name: str) -> bool:
@@ -95,28 +102,72 @@ def _dtype(model_args: ModelConfig):
     return dtype if dtype == "auto" else getattr(torch, dtype)
 
 
-def load_processor(path_or_id: str, model_args: ModelConfig):
-    from transformers import AutoProcessor
+def model_config(path_or_id: str, model_args: ModelConfig | None = None):
+    """The checkpoint's config alone (``config.json``): cheap, so the policy's kind is known before anything loads."""
+    from transformers import AutoConfig
 
+    return AutoConfig.from_pretrained(str(path_or_id), revision=getattr(model_args, "model_revision", None),
+                                      trust_remote_code=getattr(model_args, "trust_remote_code", False))
+
+
+def is_text_only(config) -> bool:
+    """Whether a config is a causal LM with no vision part: its type is in transformers' causal-LM mapping and not
+    in the image-text-to-text one (Qwen2, Llama; not Idefics3, LLaVA, Qwen2-VL, nor Gemma 3, which is in both). A
+    remote-code config is text-only when its ``auto_map`` declares only ``AutoModelForCausalLM``."""
+    from transformers.models.auto.modeling_auto import (
+        MODEL_FOR_CAUSAL_LM_MAPPING,
+        MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING,
+    )
+
+    auto_map = getattr(config, "auto_map", None) or {}
+    if "AutoModelForImageTextToText" in auto_map or type(config) in MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING:
+        return False
+    return "AutoModelForCausalLM" in auto_map or type(config) in MODEL_FOR_CAUSAL_LM_MAPPING
+
+
+def policy_class(path_or_id: str, model_args: ModelConfig | None = None):
+    """The auto class a checkpoint loads with: ``AutoModelForCausalLM`` for a text-only model, else
+    ``AutoModelForImageTextToText``."""
+    from transformers import AutoModelForCausalLM, AutoModelForImageTextToText
+
+    return AutoModelForCausalLM if is_text_only(model_config(path_or_id, model_args)) else AutoModelForImageTextToText
+
+
+def tokenizer_of(processor):
+    """The tokenizer of a processor; a text-only model's "processor" is its tokenizer itself."""
+    return getattr(processor, "tokenizer", processor)
+
+
+def load_processor(path_or_id: str, model_args: ModelConfig):
+    """The model's processor (tokenizer + image processor), or its tokenizer alone for a text-only model (TRL's
+    trainers take either as ``processing_class``); padding on the left for batched generation."""
+    from transformers import AutoProcessor, AutoTokenizer
+
+    auto = AutoTokenizer if is_text_only(model_config(path_or_id, model_args)) else AutoProcessor
     try:
-        processor = AutoProcessor.from_pretrained(
+        processor = auto.from_pretrained(
             path_or_id,
             revision=model_args.model_revision,
             trust_remote_code=getattr(model_args, "trust_remote_code", False),
         )
     except ImportError as err:
-        raise ImportError(f"Could not build the processor of {path_or_id!r}: {err}. Video processors of some "
-                          "models need torchvision; install a torchvision matching your torch.") from err
-    tokenizer = getattr(processor, "tokenizer", processor)
-    tokenizer.padding_side = "left"  # batched generation appends after the prompt
+        from rdbcl.image_only_processor import image_only_processor
+
+        processor = image_only_processor(path_or_id, model_config(path_or_id, model_args), model_args)
+        if processor is None:
+            raise ImportError(f"Could not build the processor of {path_or_id!r}: {err}. Video processors of some "
+                              "models need torchvision; install a torchvision matching your torch.") from err
+        warnings.warn(f"{path_or_id}: torchvision is not installed, so {type(processor).__name__}'s video processor "
+                      "cannot be built; using its image processor (PIL backend) and tokenizer alone, without video "
+                      "input. The policies saved keep the checkpoint's video settings.", stacklevel=2)
+    tokenizer_of(processor).padding_side = "left"  # batched generation appends after the prompt
     return processor
 
 
 def load_policy(path_or_id: str, model_args: ModelConfig):
-    """Load a vision-language policy in the configured dtype (fp32 on CPU by default)."""
-    from transformers import AutoModelForImageTextToText
-
-    model = AutoModelForImageTextToText.from_pretrained(
+    """Load the policy in the configured dtype (fp32 on CPU by default): a vision-language model, or a text-only
+    causal LM (``policy_class``)."""
+    model = policy_class(path_or_id, model_args).from_pretrained(
         path_or_id,
         revision=model_args.model_revision,
         dtype=_dtype(model_args),
@@ -127,7 +178,8 @@ def load_policy(path_or_id: str, model_args: ModelConfig):
 
 
 def save_policy(model, processor, path: Path) -> None:
-    """Save model and processor so the directory loads like any hub model (and serves as the next anchor).
+    """Save model and processor (or tokenizer) so the directory loads like any hub model (and serves as the next
+    anchor).
 
     Written to a temporary directory first and renamed, so an interrupted save never leaves a half-written policy.
     """

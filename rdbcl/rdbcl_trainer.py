@@ -19,6 +19,7 @@ from transformers import TrainerCallback
 import reward_fns
 from rdbcl import evaluate
 from rdbcl.kl import RunningStats, per_sample_beta, robust_center_spread
+from rdbcl.modeling import tokenizer_of
 from rdbcl.portability import PortabilityInputs, get_estimator
 from rdbcl.reasoning_span import reasoning_prefix, span_token_mask
 from rdbcl.trainer import ContinualGRPOTrainer
@@ -185,7 +186,7 @@ class RDBCLTrainer(ContinualGRPOTrainer):
         return torch.tensor([self._pass_rate_cache[k] for k in keys], dtype=torch.float32)
 
     def _completion_texts(self, out: dict) -> list[str]:
-        tokenizer = getattr(self.processing_class, "tokenizer", self.processing_class)
+        tokenizer = tokenizer_of(self.processing_class)
         ids = [row[mask.bool()].tolist() for row, mask in zip(out["completion_ids"], out["completion_mask"],
                                                                 strict=True)]
         return tokenizer.batch_decode(ids, skip_special_tokens=True)
@@ -209,7 +210,7 @@ class RDBCLTrainer(ContinualGRPOTrainer):
         mask = out["completion_mask"]
         if self.args.rp_span == "completion":
             return mask
-        tokenizer = getattr(self.processing_class, "tokenizer", self.processing_class)
+        tokenizer = tokenizer_of(self.processing_class)
         texts = []
         for row, row_mask in zip(out["completion_ids"].tolist(), mask.tolist(), strict=True):
             for token in row:

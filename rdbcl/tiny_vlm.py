@@ -87,19 +87,29 @@ def tokenizer_corpus() -> list[str]:
     return lines * 4
 
 
-def build_tokenizer(spec: TinyVLMSpec, corpus: list[str] | None = None):
+def chat_tokenizer(vocab_size: int, corpus: list[str]):
+    """A byte-level BPE tokenizer (any text encodes) trained on ``corpus``, with the chat markup's special tokens,
+    ``CHAT_TEMPLATE`` and left padding: the embedded VLM's tokenizer, and that of any other tiny offline model (the
+    text-only LM the tests build)."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=spec.vocab_size, special_tokens=SPECIAL_TOKENS,
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS,
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
-    tok.train_from_iterator(tokenizer_corpus() if corpus is None else corpus, trainer=trainer)
-    return PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<|im_start|>", eos_token="<|im_end|>",
-                                   unk_token="<|endoftext|>", pad_token="<|im_end|>",
-                                   additional_special_tokens=SPECIAL_TOKENS[3:])
+    tok.train_from_iterator(corpus, trainer=trainer)
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<|im_start|>", eos_token="<|im_end|>",
+                                        unk_token="<|endoftext|>", pad_token="<|im_end|>",
+                                        additional_special_tokens=SPECIAL_TOKENS[3:])
+    tokenizer.chat_template = CHAT_TEMPLATE
+    tokenizer.padding_side = "left"
+    return tokenizer
+
+
+def build_tokenizer(spec: TinyVLMSpec, corpus: list[str] | None = None):
+    return chat_tokenizer(spec.vocab_size, tokenizer_corpus() if corpus is None else corpus)
 
 
 def build_processor(spec: TinyVLMSpec, corpus: list[str] | None = None):
@@ -110,8 +120,6 @@ def build_processor(spec: TinyVLMSpec, corpus: list[str] | None = None):
     from transformers.models.idefics3.image_processing_pil_idefics3 import Idefics3ImageProcessorPil
 
     tokenizer = build_tokenizer(spec, corpus)
-    tokenizer.chat_template = CHAT_TEMPLATE
-    tokenizer.padding_side = "left"
     image_processor = Idefics3ImageProcessorPil(
         size={"longest_edge": spec.image_size},
         max_image_size={"longest_edge": spec.image_size},

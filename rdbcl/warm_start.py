@@ -34,10 +34,12 @@ def answer_text(answer) -> str:
     return str(answer)
 
 
-def answer_completion(answer, solution: str | None = None) -> list[dict]:
-    """The SFT target: the row's reference ``solution`` (with its reasoning) when it has one, else the answer."""
+def answer_completion(answer, solution: str | None = None, plain: bool = False) -> list[dict]:
+    """The SFT target: the row's reference ``solution`` (with its reasoning) when it has one, else the answer; its
+    content a list of parts, or one string (``plain``) as in the prompts a text-only policy gets
+    (``rdbcl.text_policy``)."""
     text = solution if solution else f"<answer>{answer_text(answer)}</answer>"
-    return [{"role": "assistant", "content": [{"type": "text", "text": text}]}]
+    return [{"role": "assistant", "content": text if plain else [{"type": "text", "text": text}]}]
 
 
 def to_sft_dataset(train: Dataset) -> Dataset:
@@ -46,13 +48,14 @@ def to_sft_dataset(train: Dataset) -> Dataset:
     The target is a row's ``solution`` column where the stream gives one (a reference solution with reasoning, as
     the ``digit_reasoning`` stream does), else ``<answer>…</answer>``. Only these columns are read, so images are
     not decoded; rows of replayed tasks whose answers are stored as JSON text (``rdbcl.replay_buffer.concatenated``)
-    are decoded first."""
-    columns = [c for c in ("answer", "solution", ENCODED_COLUMNS) if c in train.column_names]
+    are decoded first. A completion's content takes its prompt's layout (parts, or one string)."""
+    columns = [c for c in ("prompt", "answer", "solution", ENCODED_COLUMNS) if c in train.column_names]
 
     def completions(*values) -> dict:
         rows = decoded(dict(zip(columns, values, strict=True)))
         solutions = rows.get("solution") or [None] * len(rows["answer"])
-        return {"completion": [answer_completion(a, s) for a, s in zip(rows["answer"], solutions, strict=True)]}
+        return {"completion": [answer_completion(a, s, plain=isinstance(p[-1]["content"], str))
+                               for p, a, s in zip(rows["prompt"], rows["answer"], solutions, strict=True)]}
 
     return train.map(completions, batched=True, input_columns=columns, desc="SFT targets")
 

@@ -26,7 +26,7 @@ class TaskContext:
         stream: the whole stream (methods that replay or regularise toward earlier tasks read it).
         policy: the current policy π_{k−1}, a plain (merged) model; the method returns π_k.
         anchor_path: saved checkpoint of the KL anchor (π_{k−1}, or π_0 with ``anchor: base``).
-        processor: the model's processor (tokenizer + image processor).
+        processor: the model's processor (tokenizer + image processor), or a text-only model's tokenizer.
         args: the run's configuration; ``task_args`` derives the per-task copy.
         peft_config: LoRA config, or None for full fine-tuning.
         output_dir: this task's working directory.

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from datasets import Dataset
 
 from rdbcl.methods.base import ContinualMethod, TaskContext, merged, register_method
+from rdbcl.modeling import policy_class
 from rdbcl.sft_trainer import ContinualSFTTrainer, Penalty
 from rdbcl.warm_start import sft_args, to_sft_dataset
 
@@ -23,9 +24,7 @@ def previous_policy(ctx: TaskContext):
     """π_{k−1} loaded from its saved checkpoint, for methods that keep it beside the trained model (LwF's teacher,
     mm_ewc's consistency). Loaded rather than copied: TRL patches a trained model's ``forward`` with a closure over
     that very model, so a deep copy would still run the student's weights."""
-    from transformers import AutoModelForImageTextToText
-
-    model = AutoModelForImageTextToText.from_pretrained(str(ctx.anchor_path), dtype=ctx.policy.dtype)
+    model = policy_class(ctx.anchor_path).from_pretrained(str(ctx.anchor_path), dtype=ctx.policy.dtype)
     return model.to(ctx.policy.device)
 
 

@@ -32,6 +32,7 @@ from tqdm.auto import tqdm
 
 import reward_fns
 from rdbcl.evaluate import evaluate_task, generate_answers, per_sample_images, processor_inputs
+from rdbcl.modeling import tokenizer_of
 from rdbcl.reasoning_span import reasoning_prefix, span_range
 
 
@@ -93,7 +94,7 @@ def span_likelihood(model, processor, prompts: list, images: list, completions: 
     """Per row, exp(mean log-prob) ``model`` gives the tokens of ``span`` (``reasoning`` / ``answer``) of a given
     completion, teacher-forced after the prompt (prompt and completion tokenized apart, as TRL's trainers do); NaN
     where the completion has no such span."""
-    tokenizer = getattr(processor, "tokenizer", processor)
+    tokenizer = tokenizer_of(processor)
     texts = [processor.apply_chat_template(p, add_generation_prompt=True, tokenize=False) for p in prompts]
     inputs = processor_inputs(processor, texts, per_sample_images(images, len(texts))).to(model.device)
     done = tokenizer(completions, add_special_tokens=False, padding=True, padding_side="right",
