@@ -74,6 +74,9 @@ def test_every_shipped_sweep_plans_valid_recipes(tmp_path, path):
     if path.name == "digit_reasoning.yaml":  # the testbed's comparison: RL alone against SFT, 3 seeds
         assert methods == {"grpo", "rdbcl", "seq_ft", "replay"} and len(sweep.seeds) == 3
         assert {r.recipe.get("beta") for r in sweep.runs if r.name.startswith("grpo")} == {0.04, 0.0}
+    elif path.name == "digit_reasoning_tuning.yaml":  # RDB-CL variants on the tuning seed only, at matched mean β
+        assert methods == {"grpo", "rdbcl"} and sweep.seeds == [0]
+        assert {(r.recipe["beta_min"], r.recipe["beta_max"]) for r in sweep.runs if r.name != "grpo"} == {(0.0, 0.08)}
     else:  # the benchmark sweeps: every method
         assert methods == set(available_methods()) and len(sweep.runs) >= 22
 
