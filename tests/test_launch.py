@@ -3,7 +3,9 @@ vLLM flags the scripts pass parse as rdbcl-train arguments."""
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -39,3 +41,13 @@ def test_vllm_flags_of_the_scripts_parse(tmp_path):
         _, args, _ = parse_args([*EMBEDDED, "--max_steps", "1", "--output_dir", str(tmp_path), "--use_vllm", "true",
                                  *mode])
         assert args.use_vllm and args.vllm_mode == mode[1]
+
+
+def test_gpu_check_refuses_without_cuda_in_one_line():
+    # CUDA hidden, so the check refuses here even on a GPU machine instead of running it
+    env = {**os.environ, "CUDA_VISIBLE_DEVICES": "", "PYTHON": sys.executable}
+    result = subprocess.run(["bash", str(LAUNCH / "scripts" / "gpu_check.sh")], capture_output=True, text=True,
+                            env=env, timeout=300)
+    assert result.returncode == 2
+    assert (result.stdout + result.stderr).splitlines() == [
+        "gpu_check: no CUDA device (torch.cuda.is_available() is False); run it on a machine with a GPU"]

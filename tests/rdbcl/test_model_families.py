@@ -15,7 +15,7 @@ import pytest
 import torch
 from mixed_rows import mixed
 from model_families import FAMILIES, QWEN_TEMPLATE
-from suite_recipes import EMBEDDED
+from suite_recipes import EMBEDDED, device_args
 from transformers import AutoModelForImageTextToText
 from trl import ModelConfig, get_peft_config
 
@@ -85,7 +85,7 @@ def test_family_trains_and_evaluates_a_stream_of_mixed_tasks(tmp_path, model_fam
     argv = [*EMBEDDED, "--model_name_or_path", path, *METHODS[method], "--max_steps", "2", "--warm_start_steps", "0",
             "--per_device_train_batch_size", "8", "--num_generations", "2", "--max_completion_length", "4",
             "--eval_batch_size", "8", "--eval_max_new_tokens", "4", "--learning_rate", "0.001", "--logging_steps",
-            "1", "--output_dir", str(tmp_path / "run")]
+            "1", "--output_dir", str(tmp_path / "run"), *device_args()]  # RDBCL_TEST_DEVICE=cuda: bf16 on the GPU
     stream_args, args, model_args = parse_args(argv)
     results = StreamRunner(stream_args, args, model_args, stream=mixed_stream).run()
 
@@ -116,7 +116,7 @@ def _checkpoint_logps(path: Path, out: dict) -> tuple[torch.Tensor, torch.Tensor
     """Per-token log-probs of the completions under the checkpoint, by its own forward: with the batch's image
     inputs (whatever the family's processor made: pixel values, grids, masks, token types), and without the image
     (the image tokens replaced by padding)."""
-    model = load_policy(str(path), ModelConfig()).eval()
+    model = load_policy(str(path), ModelConfig()).eval().to(out["prompt_ids"].device)  # the trainer's device
     ids = torch.cat([out["prompt_ids"], out["completion_ids"]], dim=1)
     mask = torch.cat([out["prompt_mask"], out["completion_mask"]], dim=1)
     n = out["completion_ids"].shape[1]
