@@ -140,12 +140,14 @@ def parse_recipe(path: Path):
 def write_recipes(sweep: Sweep) -> None:
     """Write each run's recipe under ``output_root/recipes/`` and check that it parses (a typo in ``set`` fails
     here, naming the run, before any run starts)."""
+    from rdbcl.run_dir import write_text_atomic
     from rdbcl.train import RecipeError
 
     for run in sweep.runs:
         run.recipe_dir.mkdir(parents=True, exist_ok=True)
         header = f"# {run.label}: written by rdbcl-sweep from {sweep.path}; edit the sweep file, not this one.\n"
-        run.recipe_path.write_text(header + yaml.safe_dump(run.recipe, sort_keys=False))
+        # atomic: the array jobs of one sweep (--index, SLURM) all rewrite every recipe while others read theirs
+        write_text_atomic(run.recipe_path, header + yaml.safe_dump(run.recipe, sort_keys=False))
         try:
             parse_recipe(run.recipe_path)
         except (RecipeError, ValueError) as err:

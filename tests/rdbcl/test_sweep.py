@@ -114,3 +114,15 @@ def test_a_real_sweep_runs_skips_on_rerun_refuses_conflicts_and_compares(tmp_pat
     conflicting = _sweep(tmp_path, {"grpo": {"recipe": "recipes/base.yaml", "set": {"beta": 0.5}}})
     with pytest.raises(SystemExit, match="grpo_seed0 holds a run with another configuration .*config.beta: 0.04"):
         cli([conflicting])
+
+
+def test_recipes_are_replaced_whole_so_concurrent_array_jobs_never_read_half_a_file(tmp_path, monkeypatch):
+    from rdbcl import run_dir
+
+    sweep = load_sweep(_sweep(tmp_path, {"grpo": {"recipe": "recipes/base.yaml"}}, seeds=(0, 1)))
+    written = []
+    real_replace = run_dir.os.replace
+    monkeypatch.setattr(run_dir.os, "replace", lambda src, dst: (written.append(Path(dst)), real_replace(src, dst)))
+    write_recipes(sweep)  # as each `--index` job does before running its one run
+    assert written == [run.recipe_path for run in sweep.runs]  # each recipe lands by a rename, complete
+    assert not list(sweep.runs[0].recipe_dir.glob(".*.tmp"))
