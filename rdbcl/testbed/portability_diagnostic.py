@@ -183,13 +183,16 @@ def diagnose(run_dir: Path | str, rollouts: int = 4, n_boot: int = 1000, max_new
     def outcomes(model, task) -> list[float]:
         return evaluate_task(model, processor, task, max_new_tokens=max_new_tokens, on_error="zero")["scores"]
 
-    final_policy = load_policy(policies[-1], model_args)  # the same for every task's retention: loaded once
+    # each policy loaded once: π_k scores task k's outcome, then serves as the "before" policy of task k+1; the final
+    # one also scores every task's retention
+    final_policy = load_policy(policies[-1], model_args)
+    before = load_policy(base, model_args)
 
     report = {"run": str(run_dir), "method": results["config"]["method"], "rollouts": rollouts, "tasks": []}
     for k, task in enumerate(stream):
-        before = load_policy(policies[k - 1] if k else base, model_args)
+        after = final_policy if k == len(stream) - 1 else load_policy(policies[k], model_args)
         signals = task_signals(before, processor, task, rollouts, max_new_tokens)
-        solved = outcomes(load_policy(policies[k], model_args), task)
+        solved = outcomes(after, task)
         entry = {"task": task.name, "anchor": "π_0" if k == 0 else f"π_{k}", "signals": signals, "solved": solved,
                  "quality": {"solved": {n: signal_quality(_clean(s), solved, n_boot) for n, s in signals.items()}}}
         if k < len(stream) - 1:
@@ -200,6 +203,7 @@ def diagnose(run_dir: Path | str, rollouts: int = 4, n_boot: int = 1000, max_new
                 n: signal_quality([_clean(s)[i] for i in kept], [final[i] for i in kept], n_boot)
                 for n, s in signals.items()}
         report["tasks"].append(entry)
+        before = after
     write_diagnostic(report, run_dir)
     return report
 
