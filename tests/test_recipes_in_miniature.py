@@ -21,22 +21,24 @@ import yaml
 
 import rdbcl.modeling
 from rdbcl.loop import StreamRunner
+from rdbcl.methods import available_methods, get_method
+from rdbcl.methods.grpo import GRPOMethod
 from rdbcl.train import parse_args
 from task_streams import get_stream
 
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "task_streams"))
 from coin_fixture import write_coin  # noqa: E402
+from suite_recipes import RECIPES as RECIPES_DIR  # noqa: E402
 from suite_recipes import TEST_DEVICE, device_args  # noqa: E402
 
 
-RECIPES_DIR = Path(__file__).resolve().parents[1] / "launch" / "recipes"
 RECIPES = sorted(RECIPES_DIR.rglob("*.yaml"))
 # the hub id a GPU recipe names → the tiny family of tests/model_families.py that stands in for it
 FAMILY = {"Qwen/Qwen2.5-VL-3B-Instruct": "qwen2_5_vl", "llava-hf/llava-1.5-7b-hf": "llava"}
 VLLM = os.environ.get("RDBCL_TEST_VLLM", "") == "1"
 TASKS = 2
-RL_METHODS = {"grpo", "rdbcl", "grpo_replay", "rapo"}
+RL_METHODS = {name for name in available_methods() if issubclass(get_method(name), GRPOMethod)}  # rollouts
 
 
 def _device_args(raw: dict) -> list[str]:
@@ -63,18 +65,6 @@ def _miniature(raw: dict) -> list[str]:
 @pytest.fixture(scope="module")
 def coin_root(tmp_path_factory) -> str:
     return str(write_coin(tmp_path_factory.mktemp("coin")))
-
-
-@pytest.fixture(scope="module")
-def mini_reasoning_base(tmp_path_factory) -> str:
-    from rdbcl.testbed.reasoning_base import ReasoningBaseRecipe, ensure_reasoning_base
-    from task_streams.digit_reasoning import FoundationMix
-
-    mini = ReasoningBaseRecipe(mix=FoundationMix(n_read=32, n_image_ops=16, n_open=32, text_repeats=1),
-                               vision_steps=5, vision_rows=64, vision_batch_size=16, steps=6, batch_size=8,
-                               warmup_steps=0)  # as tests/rdbcl/test_testbed.py's
-    path, _ = ensure_reasoning_base(mini, tmp_path_factory.mktemp("reasoning_base"))
-    return str(path)
 
 
 @pytest.mark.filterwarnings("ignore:.*torchvision is not installed")

@@ -212,81 +212,20 @@ def test_coin_copy_with_text_only_scienceqa_rows_trains_and_evaluates(tmp_path):
 
 
 # ------------------------------------------------------------------------------------- stock processors' conventions
-CHAT_TEMPLATE = (  # renders an image part as the model's image placeholder (IMAGE below)
-    "{% for message in messages %}<|im_start|>{{ message['role'] }}\n{% for part in message['content'] %}"
-    "{% if part['type'] == 'image' %}IMAGE{% elif part['type'] == 'text' %}{{ part['text'] }}{% endif %}"
-    "{% endfor %}<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
-
-
-def _tokenizer(tiny_model_path, special: list[str], placeholder: str):
-    from transformers import AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(tiny_model_path)
-    tokenizer.add_special_tokens({"additional_special_tokens": special})
-    tokenizer.padding_side = "left"
-    tokenizer.chat_template = CHAT_TEMPLATE.replace("IMAGE", placeholder)
-    return tokenizer
-
-
-def _text_config(tokenizer, **extra) -> dict:
-    return dict(vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                num_attention_heads=4, num_key_value_heads=2, pad_token_id=tokenizer.pad_token_id,
-                eos_token_id=tokenizer.eos_token_id, bos_token_id=tokenizer.bos_token_id, **extra)
-
-
-def llava(tiny_model_path):
-    """LLaVA's convention: one flat list of the batch's images, matched to the ``<image>`` placeholders in order."""
-    from transformers import LlavaConfig, LlavaForConditionalGeneration, LlavaProcessor
-    from transformers.models.clip.image_processing_pil_clip import CLIPImageProcessorPil
-
-    tokenizer = _tokenizer(tiny_model_path, ["<image>"], "<image>")
-    processor = LlavaProcessor(
-        image_processor=CLIPImageProcessorPil(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}),
-        tokenizer=tokenizer, patch_size=8, vision_feature_select_strategy="default", image_token="<image>",
-        num_additional_image_tokens=1, chat_template=tokenizer.chat_template)
-    config = LlavaConfig(
-        vision_config=dict(model_type="clip_vision_model", hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                           num_attention_heads=2, image_size=32, patch_size=8),
-        text_config=dict(model_type="llama", **_text_config(tokenizer)),
-        image_token_id=tokenizer.convert_tokens_to_ids("<image>"), vision_feature_select_strategy="default",
-        vision_feature_layer=-1)
-    return LlavaForConditionalGeneration(config), processor
-
-
-def qwen2_vl(tiny_model_path):
-    """Qwen2-VL's convention: the images' patches flattened, one ``image_grid_thw`` row per image. Its processor
-    wants a video processor, which needs torchvision (not installable beside this torch); none is used here, so the
-    processor's class check is skipped for it."""
-    from transformers import Qwen2VLConfig, Qwen2VLForConditionalGeneration, Qwen2VLProcessor
-    from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
-
-    class ImageOnlyQwen2VLProcessor(Qwen2VLProcessor):
-        def check_argument_for_proper_class(self, argument_name, argument):
-            return None
-
-    tokens = ["<|image_pad|>", "<|vision_start|>", "<|vision_end|>", "<|video_pad|>"]
-    tokenizer = _tokenizer(tiny_model_path, tokens, "<|vision_start|><|image_pad|><|vision_end|>")
-    processor = ImageOnlyQwen2VLProcessor(
-        image_processor=Qwen2VLImageProcessorPil(min_pixels=28 * 28, max_pixels=56 * 56), tokenizer=tokenizer,
-        video_processor=None, chat_template=tokenizer.chat_template)
-    ids = [tokenizer.convert_tokens_to_ids(t) for t in tokens]
-    config = Qwen2VLConfig(
-        text_config=_text_config(tokenizer, rope_scaling={"type": "mrope", "mrope_section": [2, 2, 4]}),
-        vision_config=dict(depth=2, embed_dim=32, hidden_size=64, num_heads=2, patch_size=14, spatial_merge_size=2,
-                           temporal_patch_size=2, in_channels=3),
-        image_token_id=ids[0], vision_start_token_id=ids[1], vision_end_token_id=ids[2], video_token_id=ids[3])
-    return Qwen2VLForConditionalGeneration(config), processor
-
-
-@pytest.mark.parametrize("build", [llava, qwen2_vl])
-def test_stock_processor_conventions_take_mixed_batches(tmp_path, tiny_model_path, mixed_stream, build):
-    from trl import GRPOConfig
+@pytest.mark.filterwarnings("ignore:.*torchvision is not installed")
+@pytest.mark.parametrize("family", ["llava", "qwen2_vl"])
+def test_stock_processor_conventions_take_mixed_batches(tmp_path, model_family, mixed_stream, family):
+    """LLaVA's convention (one flat list of the batch's images, matched to the ``<image>`` placeholders in order) and
+    Qwen2-VL's (the images' patches flattened, one ``image_grid_thw`` row per image), on the tiny checkpoints of
+    tests/model_families.py."""
+    from trl import GRPOConfig, ModelConfig
     from trl.trainer.sft_trainer import DataCollatorForVisionLanguageModeling
 
     from rdbcl.trainer import ContinualGRPOTrainer
 
     torch.manual_seed(0)
-    model, processor = build(tiny_model_path)
+    path = model_family(family)
+    model, processor = load_policy(path, ModelConfig()), load_processor(path, ModelConfig())
     model.generation_config.pad_token_id = processor.tokenizer.pad_token_id
     task = dataclasses.replace(mixed_stream.tasks[0], train=mixed_stream.tasks[0].train.select(range(4)))
     assert evaluate_task(model, processor, task, batch_size=8, max_new_tokens=3)["n"] == 8

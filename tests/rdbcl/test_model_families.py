@@ -13,17 +13,19 @@ from pathlib import Path
 
 import pytest
 import torch
+from anchor_checks import checkpoint_logps, image_inputs, perturbed_checkpoint
 from mixed_rows import mixed
 from model_families import FAMILIES, QWEN_TEMPLATE
 from suite_recipes import EMBEDDED, device_args
 from transformers import AutoModelForImageTextToText
+from transformers.utils import is_torchvision_available
 from trl import ModelConfig, get_peft_config
 
 from rdbcl.evaluate import per_sample_images, processor_inputs
 from rdbcl.loop import StreamRunner
 from rdbcl.methods import TaskContext
 from rdbcl.methods.grpo import GRPOMethod
-from rdbcl.modeling import load_policy, load_processor, save_policy
+from rdbcl.modeling import load_policy, load_processor
 from rdbcl.train import parse_args
 from rdbcl.warm_start import warm_start
 from task_streams import TaskStream
@@ -112,26 +114,6 @@ def test_family_trains_and_evaluates_a_stream_of_mixed_tasks(tmp_path, model_fam
 
 
 # ------------------------------------------------------------------------------------------------------- anchor
-def _checkpoint_logps(path: Path, out: dict) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-token log-probs of the completions under the checkpoint, by its own forward: with the batch's image
-    inputs (whatever the family's processor made: pixel values, grids, masks, token types), and without the image
-    (the image tokens replaced by padding)."""
-    model = load_policy(str(path), ModelConfig()).eval().to(out["prompt_ids"].device)  # the trainer's device
-    ids = torch.cat([out["prompt_ids"], out["completion_ids"]], dim=1)
-    mask = torch.cat([out["prompt_mask"], out["completion_mask"]], dim=1)
-    n = out["completion_ids"].shape[1]
-    image_inputs = {k: out[k] for k in ("pixel_values", "pixel_attention_mask", "image_grid_thw", "image_sizes",
-                                        "token_type_ids", "mm_token_type_ids") if k in out}
-
-    def logps(input_ids, **kwargs) -> torch.Tensor:  # (B, n)
-        with torch.no_grad():
-            logits = model(input_ids=input_ids, attention_mask=mask, **kwargs).logits[:, -n - 1:-1]
-        return torch.log_softmax(logits.float(), -1).gather(-1, out["completion_ids"].unsqueeze(-1)).squeeze(-1)
-
-    image_token = model.config.image_token_id
-    return logps(ids, **image_inputs), logps(ids.masked_fill(ids == image_token, 0))
-
-
 @pytest.mark.filterwarnings("ignore:.*torchvision is not installed")
 @pytest.mark.parametrize("family", FAMILIES)
 def test_anchor_logps_equal_previous_checkpoint(tmp_path, model_family, two_task_stream, family):
@@ -143,13 +125,7 @@ def test_anchor_logps_equal_previous_checkpoint(tmp_path, model_family, two_task
         "--warm_start_learning_rate", "0.01", "--warm_start_batch_size", "4", "--per_device_train_batch_size", "4",
         "--num_generations", "2", "--max_completion_length", "4", "--output_dir", str(tmp_path / "run")])
     processor = _quiet_load_processor(path)
-    previous = load_policy(path, model_args)
-    torch.manual_seed(1)
-    with torch.no_grad():
-        for p in previous.parameters():
-            p.add_(0.02 * torch.randn_like(p))
-    anchor_path = tmp_path / "policies" / "task0-colour"
-    save_policy(previous, processor, anchor_path)
+    previous, anchor_path = perturbed_checkpoint(path, model_args, processor, tmp_path)
 
     task = two_task_stream.tasks[1]
     policy = load_policy(path, model_args)  # loaded from π_0's path, carrying π_{k−1}'s weights, as in the loop
@@ -164,26 +140,23 @@ def test_anchor_logps_equal_previous_checkpoint(tmp_path, model_family, two_task
     assert "pixel_values" in out
 
     mask = out["completion_mask"].bool()
-    expected, blind = _checkpoint_logps(anchor_path, out)
+    expected, blind = checkpoint_logps(anchor_path, ModelConfig(), out)
     torch.testing.assert_close(out["ref_per_token_logps"][mask], expected[mask], atol=1e-4, rtol=1e-4)
     assert (blind[mask] - expected[mask]).abs().max() > 1e-4  # the image reaches the anchor
-    image_inputs = {k: out[k] for k in ("pixel_values", "pixel_attention_mask", "image_grid_thw", "image_sizes",
-                                        "token_type_ids", "mm_token_type_ids", "num_images") if k in out}
     policy_logps, *_ = trainer._get_per_token_logps_and_entropies(
         trainer.model, torch.cat([out["prompt_ids"], out["completion_ids"]], 1),
-        torch.cat([out["prompt_mask"], out["completion_mask"]], 1), out["completion_ids"].shape[1], **image_inputs)
+        torch.cat([out["prompt_mask"], out["completion_mask"]], 1), out["completion_ids"].shape[1],
+        **image_inputs(out, "num_images"))
     assert (policy_logps.detach()[mask] - expected[mask]).abs().max() > 1e-4
 
 
 # -------------------------------------------------------------------------------------- no-torchvision fallback
+@pytest.mark.skipif(is_torchvision_available(), reason="torchvision is installed: the stock processor loads")
 @pytest.mark.parametrize("family", sorted(NEEDS_TORCHVISION))
 def test_qwen_vl_processor_loads_image_only_without_torchvision_and_saves_the_stock_files(tmp_path, model_family,
                                                                                          family):
     from transformers import AutoProcessor
-    from transformers.utils import is_torchvision_available
 
-    if is_torchvision_available():
-        pytest.skip("torchvision is installed: the stock processor loads")
     path = model_family(family)
     with pytest.raises(ImportError, match="Qwen2VLVideoProcessor requires the Torchvision"):
         AutoProcessor.from_pretrained(path)  # the stock loader

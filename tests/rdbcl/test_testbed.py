@@ -4,34 +4,22 @@ diagnostic over the finished run."""
 
 import json
 import math
-from pathlib import Path
 
 import pytest
+from suite_recipes import RECIPES
 
 import rdbcl.modeling
 from rdbcl.loop import StreamRunner
 from rdbcl.testbed.portability_diagnostic import auroc, bootstrap_interval, diagnose, signal_quality, spearman
-from rdbcl.testbed.reasoning_base import ReasoningBaseRecipe, ensure_reasoning_base
 from rdbcl.train import parse_args
-from task_streams.digit_reasoning import FoundationMix
 
 
-MINI = ReasoningBaseRecipe(mix=FoundationMix(n_read=32, n_image_ops=16, n_open=32, text_repeats=1), vision_steps=5,
-                           vision_rows=64, vision_batch_size=16, steps=6, batch_size=8, warmup_steps=0)
+RL_RECIPE = str(RECIPES / "digit_reasoning" / "rl.yaml")
 
 
-@pytest.fixture(scope="module")
-def mini_base(tmp_path_factory) -> str:
-    path, _ = ensure_reasoning_base(MINI, tmp_path_factory.mktemp("cache"))
-    return str(path)
-
-
-RL_RECIPE = str(Path(__file__).resolve().parents[2] / "launch" / "recipes" / "digit_reasoning" / "rl.yaml")
-
-
-def _run(out, monkeypatch, mini_base, *recipe_and_method):
+def _run(out, monkeypatch, mini_reasoning_base, *recipe_and_method):
     # no model given: the stream's own base (``reasoning``), here the miniature π₀
-    monkeypatch.setitem(rdbcl.modeling.EMBEDDED_MODELS, "reasoning", lambda: (mini_base, 0.0))
+    monkeypatch.setitem(rdbcl.modeling.EMBEDDED_MODELS, "reasoning", lambda: (mini_reasoning_base, 0.0))
     stream_args, args, model_args = parse_args([
         *recipe_and_method, "--n_train", "16", "--n_eval", "6",
         "--max_steps", "2", "--per_device_train_batch_size", "8", "--num_generations", "4",
@@ -40,9 +28,9 @@ def _run(out, monkeypatch, mini_base, *recipe_and_method):
     return StreamRunner(stream_args, args, model_args).run()
 
 
-def test_rl_alone_on_the_stream_then_the_diagnostic(tmp_path, monkeypatch, mini_base):
-    results = _run(tmp_path / "grpo", monkeypatch, mini_base, "--config", RL_RECIPE, "--method", "grpo")
-    assert results["complete"] and results["model_args"]["resolved_model"] == mini_base
+def test_rl_alone_on_the_stream_then_the_diagnostic(tmp_path, monkeypatch, mini_reasoning_base):
+    results = _run(tmp_path / "grpo", monkeypatch, mini_reasoning_base, "--config", RL_RECIPE, "--method", "grpo")
+    assert results["complete"] and results["model_args"]["resolved_model"] == mini_reasoning_base
     assert [t["name"] for t in results["stream"]["tasks"]] == ["sum", "difference", "product"]
     for info in results["tasks"]:  # RL alone: no warm-start phase, and GRPO really ran its steps
         assert info["warm_start_log"] == [] and info.get("after_warm_start") is None
@@ -68,10 +56,10 @@ def test_rl_alone_on_the_stream_then_the_diagnostic(tmp_path, monkeypatch, mini_
     assert (tmp_path / "grpo" / "portability_diagnostic.png").stat().st_size > 1000
 
 
-def test_the_default_demo_is_rdbcl_on_this_stream(tmp_path, monkeypatch, mini_base):
-    results = _run(tmp_path / "default", monkeypatch, mini_base)  # overrides alone: the default recipe
+def test_the_default_demo_is_rdbcl_on_this_stream(tmp_path, monkeypatch, mini_reasoning_base):
+    results = _run(tmp_path / "default", monkeypatch, mini_reasoning_base)  # overrides alone: the default recipe
     assert results["complete"] and results["config"]["method"] == "rdbcl"
-    assert results["model_args"]["resolved_model"] == mini_base
+    assert results["model_args"]["resolved_model"] == mini_reasoning_base
     assert [t["name"] for t in results["stream"]["tasks"]] == ["sum", "difference", "product"]
     for info in results["tasks"]:  # RL alone, with one β per sample in the recipe's range [0, 0.08]
         assert info["warm_start_log"] == []
@@ -81,8 +69,8 @@ def test_the_default_demo_is_rdbcl_on_this_stream(tmp_path, monkeypatch, mini_ba
     assert len(rows) == 4 and all(len(r) == 3 and all(0.0 <= x <= 100.0 for x in r) for r in rows)
 
 
-def test_sft_baseline_trains_on_the_reference_solutions(tmp_path, monkeypatch, mini_base):
-    results = _run(tmp_path / "seq_ft", monkeypatch, mini_base, "--config", RL_RECIPE, "--method", "seq_ft")
+def test_sft_baseline_trains_on_the_reference_solutions(tmp_path, monkeypatch, mini_reasoning_base):
+    results = _run(tmp_path / "seq_ft", monkeypatch, mini_reasoning_base, "--config", RL_RECIPE, "--method", "seq_ft")
     assert results["complete"]
     log = results["tasks"][0]["train_log"]
     assert sum(1 for e in log if "loss" in e) == 2 and all(math.isfinite(e["loss"]) for e in log if "loss" in e)

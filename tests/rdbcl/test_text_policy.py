@@ -11,7 +11,7 @@ import pytest
 import torch
 from datasets import Dataset
 from model_families import text_qwen2
-from suite_recipes import RECIPES
+from suite_recipes import EMBEDDED, RECIPES
 from transformers import (
     AutoModelForCausalLM,
     AutoModelForImageTextToText,
@@ -31,7 +31,6 @@ from task_streams import Task, TaskStream, get_stream, make_prompt
 from task_streams.base import REASONING_SYSTEM_PROMPT
 
 
-RL = ["--config", str(RECIPES / "embedded" / "rl.yaml")]
 SFT = ["--config", str(RECIPES / "embedded" / "sft.yaml")]
 EVAL_ROWS = {"arithmetic": 4, "algebra": 4}
 
@@ -115,7 +114,7 @@ def _check_run(results: dict, tmp_path, text_lm_path, steps: int = 2) -> None:
     ("rdbcl", ["--rp_estimator", "prefix_transfer", "--rp_span", "reasoning", "--beta_max", "0.1"]),  # π_{k-1} writes
 ], ids=["grpo", "rdbcl", "rdbcl-prefix_transfer"])
 def test_rl_methods_train_a_text_only_policy(tmp_path, text_lm_path, text_stream_slice, method, extra):
-    results = _run(tmp_path, text_lm_path, text_stream_slice, RL, method, *extra)
+    results = _run(tmp_path, text_lm_path, text_stream_slice, EMBEDDED, method, *extra)
     _check_run(results, tmp_path, text_lm_path)
     if method == "grpo":
         assert all(any("loss" in e for e in t["warm_start_log"]) for t in results["tasks"])
@@ -139,7 +138,7 @@ def test_sft_methods_train_a_text_only_policy(tmp_path, text_lm_path, text_strea
 
 # ------------------------------------------------------------------------------------------------------- refusal
 def test_an_image_task_is_refused_before_anything_is_written(tmp_path, text_lm_path, two_task_stream):
-    argv = [*RL, "--model_name_or_path", text_lm_path, "--output_dir", str(tmp_path / "run")]
+    argv = [*EMBEDDED, "--model_name_or_path", text_lm_path, "--output_dir", str(tmp_path / "run")]
     with pytest.raises(TextOnlyModelError, match=r"task\(s\) 'colour', 'digit_0_4' of stream 'embedded' have images"):
         StreamRunner(*parse_args(argv), stream=two_task_stream)
     mixed = TaskStream("mixed", [two_task_stream.tasks[0], Task("text", Dataset.from_dict(
@@ -151,7 +150,7 @@ def test_an_image_task_is_refused_before_anything_is_written(tmp_path, text_lm_p
 
 
 def test_command_line_names_the_image_task_as_a_model_error(tmp_path, text_lm_path, monkeypatch, capsys):
-    monkeypatch.setattr(sys, "argv", ["rdbcl-train", *RL, "--model_name_or_path", text_lm_path, "--n_train", "4",
+    monkeypatch.setattr(sys, "argv", ["rdbcl-train", *EMBEDDED, "--model_name_or_path", text_lm_path, "--n_train", "4",
                                       "--n_eval", "2", "--output_dir", str(tmp_path / "run")])
     with pytest.raises(SystemExit) as exit_info:
         cli()
