@@ -29,17 +29,18 @@ class Operation:
 
     name: str
     phrase: str  # "the sum" in "what is the sum of …?"
+    symbol: str  # "+" in "what is + of the two digits?"
     apply: Callable[[int, int], int]
     step: Callable[[int, int, int], str]  # the written step, given the two operands and the result
 
 
 OPERATIONS: dict[str, Operation] = {op.name: op for op in (
-    Operation("sum", "the sum", lambda a, b: a + b, lambda a, b, r: f"{a} + {b} = {r}"),
-    Operation("difference", "the difference", lambda a, b: abs(a - b),
+    Operation("sum", "the sum", "+", lambda a, b: a + b, lambda a, b, r: f"{a} + {b} = {r}"),
+    Operation("difference", "the difference", "-", lambda a, b: abs(a - b),
               lambda a, b, r: f"{max(a, b)} - {min(a, b)} = {r}"),
-    Operation("product", "the product", lambda a, b: a * b, lambda a, b, r: f"{a} * {b} = {r}"),
-    Operation("larger", "the larger", max, lambda a, b, r: f"max({a}, {b}) = {r}"),
-    Operation("smaller", "the smaller", min, lambda a, b, r: f"min({a}, {b}) = {r}"),
+    Operation("product", "the product", "*", lambda a, b: a * b, lambda a, b, r: f"{a} * {b} = {r}"),
+    Operation("larger", "the larger", "max", max, lambda a, b, r: f"max({a}, {b}) = {r}"),
+    Operation("smaller", "the smaller", "min", min, lambda a, b, r: f"min({a}, {b}) = {r}"),
 )}
 
 # The digits the testbed draws (0–4): each operation is then a table of 25 facts, few enough for the tiny model
@@ -51,6 +52,12 @@ OPEN_QUESTION = "what can the two digits make?"
 
 def image_question(op: str) -> str:
     return f"what is {OPERATIONS[op].phrase} of the two digits?"
+
+
+def symbol_question(op: str) -> str:
+    """The operation on an image's digits asked by its symbol: the same words as ``image_question`` but for the
+    operation's name, so the stream's question is this one with the name that the text questions bind to it."""
+    return f"what is {OPERATIONS[op].symbol} of the two digits?"
 
 
 def text_question(op: str, a: int, b: int) -> str:

@@ -31,6 +31,7 @@ from task_streams.digit_pairs import (
     op_solution,
     pair_image,
     read_solution,
+    symbol_question,
     text_question,
 )
 
@@ -70,14 +71,37 @@ class FoundationMix:
     ``text_repeats`` copies of every operation on every pair of written digits (5 × 25 distinct rows each).
     ``n_open`` image rows ask the open question (``OPEN_QUESTION``), each solved by an operation drawn at random: π₀
     learns to carry out every operation on an image's digits without learning which one a stream task asks for.
+
+    The other settings are the redesign under study (README, "Redesigning π₀"); at 0 the mix is the one π₀ was built
+    from. ``n_symbol`` image rows ask for an operation by its symbol (``symbol_question``: "what is + of the two
+    digits?"), the operation drawn at random: π₀ learns to take the operation from an image question's words but
+    hears the stream's names ("the sum") only with written digits. ``held_out_facts`` unordered digit pairs per
+    stream operation are left out of every image row and get ``rare_fact_repeats`` text rows instead of
+    ``text_repeats`` (0: π₀ never sees that result).
     """
 
     n_read: int = 2000
-    n_image_ops: int = 500  # per operation of FOUNDATION_IMAGE_OPERATIONS
+    n_image_ops: int = 500  # per operation of FOUNDATION_IMAGE_OPERATIONS, asked by name
     n_open: int = 3000
     text_repeats: int = 16
+    n_symbol: int = 0
+    held_out_facts: int = 0
+    rare_fact_repeats: int = 0
     image_size: int = 64
     seed: int = 0
+
+    def unseen(self, op: str) -> frozenset[tuple[int, int]]:
+        """The (a, b) pairs, both orders, whose result for ``op`` is in no image row and in ``rare_fact_repeats`` text
+        rows: a stream operation's ``held_out_facts`` unordered pairs, drawn per operation from the mix's seed; none
+        for the other operations."""
+        pairs = [(a, b) for a in DIGITS for b in DIGITS if a <= b]
+        if not 0 <= self.held_out_facts <= len(pairs):
+            raise ValueError(f"FoundationMix.held_out_facts={self.held_out_facts}: must be 0–{len(pairs)}, the "
+                             f"number of unordered pairs of the digits {DIGITS[0]}–{DIGITS[-1]}")
+        if op not in STREAM_OPERATIONS:
+            return frozenset()
+        chosen = random.Random(f"{self.seed}-{op}").sample(pairs, self.held_out_facts)
+        return frozenset({*chosen, *((b, a) for a, b in chosen)})
 
 
 def foundation_mix(mix: FoundationMix = FoundationMix()) -> Dataset:
@@ -89,22 +113,29 @@ def foundation_mix(mix: FoundationMix = FoundationMix()) -> Dataset:
     rng = random.Random(mix.seed)
     rows += [_image_row(OPEN_QUESTION, op_solution(rng.choice(list(OPERATIONS)), a, b), left, right, "open",
                         mix.image_size) for a, b, left, right in digit_pairs("train", mix.n_open, mix.seed + 9)]
+    unseen = {op: mix.unseen(op) for op in OPERATIONS}
+    for a, b, left, right in digit_pairs("train", mix.n_symbol, mix.seed + 9):
+        op = rng.choice([op for op in OPERATIONS if (a, b) not in unseen[op]])
+        rows.append(_image_row(symbol_question(op), op_solution(op, a, b), left, right, "symbol", mix.image_size))
     for op in OPERATIONS:
         for a in DIGITS:
             for b in DIGITS:
+                repeats = mix.rare_fact_repeats if (a, b) in unseen[op] else mix.text_repeats
                 text, answer = op_solution(op, a, b)
                 rows += [{"prompt": make_prompt(text_question(op, a, b), REASONING_SYSTEM_PROMPT, image=False),
-                          "image": None, "answer": answer, "solution": text, "task": f"text_{op}"}] * mix.text_repeats
+                          "image": None, "answer": answer, "solution": text, "task": f"text_{op}"}] * repeats
     data = _rows(rows).shuffle(seed=mix.seed)
     return data.map(lambda s: {"completion": [{"role": "assistant", "content": [{"type": "text", "text": s}]}]},
                     input_columns="solution", desc="foundation targets")
 
 
-def corpus() -> list[str]:
-    """Every text of the testbed (prompts, questions, solutions), for training its tokenizer."""
-    lines = [REASONING_SYSTEM_PROMPT, "system", "user", "assistant", READ_QUESTION, OPEN_QUESTION]
+def corpus(mix: FoundationMix = FoundationMix()) -> list[str]:
+    """Every text of the testbed (prompts, questions, solutions), for training its tokenizer (the open and symbol
+    questions only for a mix that asks them: a tokenizer is trained on the texts its π₀ sees)."""
+    lines = [REASONING_SYSTEM_PROMPT, "system", "user", "assistant", READ_QUESTION]
+    lines += [OPEN_QUESTION] if mix.n_open else []
     for op in OPERATIONS:
-        lines.append(image_question(op))
+        lines += [image_question(op), *([symbol_question(op)] if mix.n_symbol else [])]
         for a in DIGITS:
             for b in DIGITS:
                 lines += [text_question(op, a, b), op_solution(op, a, b)[0],

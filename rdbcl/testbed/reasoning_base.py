@@ -48,7 +48,7 @@ class ReasoningBaseRecipe:
 
     def cache_name(self) -> str:
         """Changes whenever a setting, the processor, the chat template or the tokenizer's texts change."""
-        key = [asdict(self), IMAGE_PROCESSOR, CHAT_TEMPLATE, corpus()]
+        key = [asdict(self), IMAGE_PROCESSOR, CHAT_TEMPLATE, corpus(self.mix)]
         return f"digit-reasoning-base-{hashlib.sha1(json.dumps(key).encode()).hexdigest()[:10]}"
 
 
@@ -90,7 +90,7 @@ def _pretrain(recipe: ReasoningBaseRecipe, out: Path) -> dict:
 
     from rdbcl.sft_trainer import ContinualSFTTrainer
 
-    processor = build_processor(recipe.model, corpus())
+    processor = build_processor(recipe.model, corpus(recipe.mix))
     model = build_model(recipe.model, processor)
     start = time.perf_counter()
     vision_log = _pretrain_vision(model, processor, recipe)

@@ -1,20 +1,26 @@
 """The reasoning testbed's data: digit-pair images, reasoning solutions, the foundation mix and the stream."""
 
+import dataclasses
+
+import pytest
 from PIL import Image
 
 from rdbcl.warm_start import to_sft_dataset
 from task_streams import get_stream
 from task_streams.digit_pairs import (
     DIGITS,
+    OPEN_QUESTION,
     OPERATIONS,
     answers_of,
     digit_indices,
     digit_pairs,
+    image_question,
     majority_rate,
     op_solution,
     read_solution,
+    symbol_question,
 )
-from task_streams.digit_reasoning import FOUNDATION_IMAGE_OPERATIONS, FoundationMix, foundation_mix
+from task_streams.digit_reasoning import FOUNDATION_IMAGE_OPERATIONS, FoundationMix, corpus, foundation_mix
 
 
 def test_solutions_hold_the_steps_and_the_result():
@@ -70,6 +76,29 @@ def test_foundation_mix_teaches_steps_but_not_the_stream_compositions():
     assert {"+", "-", "*"} <= steps  # the open question is solved by every operation, the stream's included
     assert all(c[0]["content"][0]["text"] == s for c, s in zip(mix["completion"], mix["solution"], strict=True))
     assert mix["solution"] == foundation_mix(FoundationMix(n_read=20, n_image_ops=10, text_repeats=1))["solution"]
+    assert SYMBOL_QUESTIONS.isdisjoint(corpus()) and OPEN_QUESTION in corpus()  # the tokenizer's texts: this mix's
+
+
+SYMBOL_QUESTIONS = {symbol_question(op) for op in OPERATIONS}
+STREAM_OPS = ("sum", "difference", "product")
+
+
+def _question(row_prompt) -> str:
+    return row_prompt[-1]["content"][-1]["text"]
+
+
+def test_symbol_questions_bind_each_operation_on_images_without_the_stream_names():
+    spec = FoundationMix(n_read=20, n_image_ops=10, n_open=0, n_symbol=60, text_repeats=1)
+    mix = foundation_mix(spec)
+    assert set(mix["task"]) == {"read", "symbol", *FOUNDATION_IMAGE_OPERATIONS, *(f"text_{op}" for op in OPERATIONS)}
+    image_questions = {_question(p) for p, image in zip(mix["prompt"], mix["image"], strict=True) if image is not None}
+    assert SYMBOL_QUESTIONS <= image_questions  # every operation is asked on images by its symbol ...
+    assert image_questions.isdisjoint({image_question(op) for op in STREAM_OPS})  # ... no stream question is
+    for prompt, solved, task in zip(mix["prompt"], mix["solution"], mix["task"], strict=True):
+        if task == "symbol":  # each symbol question is solved by the operation it names
+            op = next(op for op in OPERATIONS if symbol_question(op) == _question(prompt))
+            assert f" {OPERATIONS[op].symbol}" in solved or f"{OPERATIONS[op].symbol}(" in solved
+    assert SYMBOL_QUESTIONS <= set(corpus(spec)) and OPEN_QUESTION not in corpus(spec)
 
 
 def test_sft_baselines_train_on_the_reference_solutions():
@@ -78,3 +107,23 @@ def test_sft_baselines_train_on_the_reference_solutions():
     assert [c[0]["content"][0]["text"] for c in sft["completion"]] == task.train["solution"]
     answers_only = to_sft_dataset(get_stream("embedded", n_train=2, n_eval=2).tasks[0].train)
     assert answers_only[0]["completion"][0]["content"][0]["text"].startswith("<answer>")
+
+
+def test_held_out_facts_are_in_no_image_row_and_in_rare_text_rows_only():
+    mix_spec = FoundationMix(n_read=10, n_image_ops=10, n_open=0, n_symbol=400, text_repeats=2, held_out_facts=6)
+    for op in STREAM_OPS:
+        unseen = mix_spec.unseen(op)
+        assert len({frozenset(p) for p in unseen}) == 6 and all((b, a) in unseen for a, b in unseen)
+        assert unseen == FoundationMix(held_out_facts=6).unseen(op)  # drawn from the mix's seed alone
+    assert mix_spec.unseen("larger") == frozenset() and FoundationMix(held_out_facts=0).unseen("sum") == frozenset()
+    with pytest.raises(ValueError, match="held_out_facts=16: must be 0–15"):
+        FoundationMix(held_out_facts=16).unseen("sum")
+    for rare in (0, 1):
+        mix = foundation_mix(dataclasses.replace(mix_spec, rare_fact_repeats=rare))
+        for op in STREAM_OPS:
+            for a, b in mix_spec.unseen(op):
+                fact = f"are {a} and {b}. {OPERATIONS[op].step(a, b, OPERATIONS[op].apply(a, b))}."
+                rows = [image for s, image in zip(mix["solution"], mix["image"], strict=True) if fact in s]
+                assert len(rows) == rare and all(image is None for image in rows), (op, a, b, rare)
+        sums = [s for s in mix["solution"] if " + " in s and s.count("=") == 1]
+        assert len({s.split(". ")[1] for s in sums}) == 25 - (0 if rare else len(mix_spec.unseen("sum")))
