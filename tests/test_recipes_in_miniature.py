@@ -5,8 +5,8 @@ two tasks, 2 steps a task and a few rows, then the accuracy matrix checked for i
 
 Device: CPU in fp32 by default; ``RDBCL_TEST_DEVICE=cuda`` runs every recipe on the GPU in bf16 (as the recipes
 ask), and ``RDBCL_TEST_VLLM=1`` adds TRL's vLLM colocate rollouts to the RL recipes (launch/scripts/gpu_check.sh
-sets both where they apply). The reasoning testbed's recipes start from a miniature π₀ (the recipe of
-tests/rdbcl/test_testbed.py), never the real one, which takes minutes to build.
+sets both where they apply). The reasoning testbed's recipes start from a miniature π₀ (the ``mini_reasoning_base``
+fixture of tests/conftest.py), never the real one, which takes minutes to build.
 """
 
 from __future__ import annotations

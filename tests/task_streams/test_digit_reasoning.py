@@ -20,7 +20,13 @@ from task_streams.digit_pairs import (
     read_solution,
     symbol_question,
 )
-from task_streams.digit_reasoning import FOUNDATION_IMAGE_OPERATIONS, FoundationMix, corpus, foundation_mix
+from task_streams.digit_reasoning import (
+    FOUNDATION_IMAGE_OPERATIONS,
+    STREAM_OPERATIONS,
+    FoundationMix,
+    corpus,
+    foundation_mix,
+)
 
 
 def test_solutions_hold_the_steps_and_the_result():
@@ -64,14 +70,18 @@ def test_eval_pairs_use_held_out_images_only():
     assert sum(map(len, train.values())) + sum(map(len, test.values())) == 1797
 
 
+def _question(prompt) -> str:
+    return prompt[-1]["content"][-1]["text"]
+
+
 def test_foundation_mix_teaches_steps_but_not_the_stream_compositions():
     mix = foundation_mix(FoundationMix(n_read=20, n_image_ops=10, text_repeats=1))
     kinds = set(mix["task"])
     assert kinds == {"read", "open", *FOUNDATION_IMAGE_OPERATIONS, *(f"text_{op}" for op in OPERATIONS)}
     with_image = {t for t, image in zip(mix["task"], mix["image"], strict=True) if image is not None}
     assert with_image == {"read", "open", *FOUNDATION_IMAGE_OPERATIONS}  # no image row asks for a stream operation
-    questions = {row["prompt"][-1]["content"][-1]["text"] for row in mix if row["image"] is not None}
-    assert not any(OPERATIONS[op].phrase in q for op in ("sum", "difference", "product") for q in questions)
+    questions = {_question(row["prompt"]) for row in mix if row["image"] is not None}
+    assert not any(OPERATIONS[op].phrase in q for op in STREAM_OPERATIONS for q in questions)
     steps = {s.split(". ")[-1].split(" ")[1] for s, t in zip(mix["solution"], mix["task"], strict=True) if t == "open"}
     assert {"+", "-", "*"} <= steps  # the open question is solved by every operation, the stream's included
     assert all(c[0]["content"][0]["text"] == s for c, s in zip(mix["completion"], mix["solution"], strict=True))
@@ -80,11 +90,6 @@ def test_foundation_mix_teaches_steps_but_not_the_stream_compositions():
 
 
 SYMBOL_QUESTIONS = {symbol_question(op) for op in OPERATIONS}
-STREAM_OPS = ("sum", "difference", "product")
-
-
-def _question(row_prompt) -> str:
-    return row_prompt[-1]["content"][-1]["text"]
 
 
 def test_symbol_questions_bind_each_operation_on_images_without_the_stream_names():
@@ -93,7 +98,7 @@ def test_symbol_questions_bind_each_operation_on_images_without_the_stream_names
     assert set(mix["task"]) == {"read", "symbol", *FOUNDATION_IMAGE_OPERATIONS, *(f"text_{op}" for op in OPERATIONS)}
     image_questions = {_question(p) for p, image in zip(mix["prompt"], mix["image"], strict=True) if image is not None}
     assert SYMBOL_QUESTIONS <= image_questions  # every operation is asked on images by its symbol ...
-    assert image_questions.isdisjoint({image_question(op) for op in STREAM_OPS})  # ... no stream question is
+    assert image_questions.isdisjoint({image_question(op) for op in STREAM_OPERATIONS})  # ... no stream question is
     for prompt, solved, task in zip(mix["prompt"], mix["solution"], mix["task"], strict=True):
         if task == "symbol":  # each symbol question is solved by the operation it names
             op = next(op for op in OPERATIONS if symbol_question(op) == _question(prompt))
@@ -111,7 +116,7 @@ def test_sft_baselines_train_on_the_reference_solutions():
 
 def test_held_out_facts_are_in_no_image_row_and_in_rare_text_rows_only():
     mix_spec = FoundationMix(n_read=10, n_image_ops=10, n_open=0, n_symbol=400, text_repeats=2, held_out_facts=6)
-    for op in STREAM_OPS:
+    for op in STREAM_OPERATIONS:
         unseen = mix_spec.unseen(op)
         assert len({frozenset(p) for p in unseen}) == 6 and all((b, a) in unseen for a, b in unseen)
         assert unseen == FoundationMix(held_out_facts=6).unseen(op)  # drawn from the mix's seed alone
@@ -120,7 +125,7 @@ def test_held_out_facts_are_in_no_image_row_and_in_rare_text_rows_only():
         FoundationMix(held_out_facts=16).unseen("sum")
     for rare in (0, 1):
         mix = foundation_mix(dataclasses.replace(mix_spec, rare_fact_repeats=rare))
-        for op in STREAM_OPS:
+        for op in STREAM_OPERATIONS:
             for a, b in mix_spec.unseen(op):
                 fact = f"are {a} and {b}. {OPERATIONS[op].step(a, b, OPERATIONS[op].apply(a, b))}."
                 rows = [image for s, image in zip(mix["solution"], mix["image"], strict=True) if fact in s]
