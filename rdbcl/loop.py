@@ -20,7 +20,7 @@ from rdbcl.methods import TaskContext, get_method
 from rdbcl.metrics import summarize
 from rdbcl.modeling import is_text_only, load_policy, load_processor, model_config, resolve_model_path, save_policy
 from rdbcl.report import peak_memory_mb, versions, write_report
-from rdbcl.run_dir import RunDirectory, read_json, write_json
+from rdbcl.run_dir import RunDirectory, RunMismatchError, read_json, write_json
 from rdbcl.text_policy import text_stream
 from rdbcl.warm_start import warm_start
 from task_streams import TaskStream, get_stream
@@ -156,6 +156,12 @@ class StreamRunner:
         if not (resumed or (not self.state.is_main_process and run_dir.results is not None)):
             return None
         previous = run_dir.results
+        started_from = (previous or {}).get("model_args", {}).get("resolved_model")
+        if started_from is not None and started_from != self.model_path:  # the configuration alone cannot tell
+            raise RunMismatchError(
+                f"{self.output_dir} holds a run that started from {started_from}, but this configuration now starts "
+                f"from {self.model_path} (an embedded base rebuilt from another recipe, or another model path); "
+                "refusing to continue or reuse it. Use another output_dir, or move that run away.")
         if previous is not None:
             logger.info(f"Continuing the run in {self.output_dir}: {len(previous['acc'])} of {len(self.stream)} "
                         "tasks done.", main_process_only=True)

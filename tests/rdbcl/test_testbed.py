@@ -4,12 +4,14 @@ diagnostic over the finished run."""
 
 import json
 import math
+import shutil
 
 import pytest
 from suite_recipes import RECIPES
 
 import rdbcl.modeling
 from rdbcl.loop import StreamRunner
+from rdbcl.run_dir import RunMismatchError
 from rdbcl.testbed.portability_diagnostic import auroc, bootstrap_interval, diagnose, signal_quality, spearman
 from rdbcl.train import parse_args
 
@@ -67,6 +69,12 @@ def test_the_default_demo_is_rdbcl_on_this_stream(tmp_path, monkeypatch, mini_re
         assert len(betas) == 2 and all(0.0 <= b <= 0.08 for b in betas)
     rows = [results["zero_shot"], *results["acc"]]  # π₀ before the stream, then after each task
     assert len(rows) == 4 and all(len(r) == 3 and all(0.0 <= x <= 100.0 for x in r) for r in rows)
+
+    # π₀ rebuilt from another recipe (another cache path): the finished run is not reused as if it were this one's
+    rebuilt = shutil.copytree(mini_reasoning_base, tmp_path / "rebuilt-base")
+    with pytest.raises(RunMismatchError, match=f"started from {mini_reasoning_base}, but .* now starts from {rebuilt}"):
+        _run(tmp_path / "default", monkeypatch, str(rebuilt), "--resume", "true")
+    assert json.loads((tmp_path / "default" / "results.json").read_text())["acc"] == results["acc"]
 
 
 def test_sft_baseline_trains_on_the_reference_solutions(tmp_path, monkeypatch, mini_reasoning_base):
