@@ -3,12 +3,14 @@
 **Foundation mix** (what π₀ is trained on, ``foundation_mix``): reading the two digits of an image
 (``The digits are 3 and 5.``); every operation of ``digit_pairs.OPERATIONS`` on two digits *written in the question*
 (``The digits are 3 and 5. 3 + 5 = 8.``); on images, the operations ``larger`` and ``smaller`` asked by name
-(``… max(3, 5) = 5.``), and an open question solved by a random operation.
+(``… max(3, 5) = 5.``), every operation asked by its symbol (``what is + of the two digits?``), and an open question
+solved by a random operation.
 
 **Stream** (``digit_reasoning``, trained with RL alone): sum → difference → product *of the two digits of an image*.
-π₀ has seen each step — the reading, and each operation on written digits — but never these compositions, so it
-starts above chance but far from solving them, and the tasks share their reading step while their last step
-differs. Each row keeps its reference ``solution`` (with reasoning) for the SFT baselines.
+π₀ has seen each step — the reading, every operation on an image's digits asked by its symbol, and the stream's
+operation names on written digits — but never an image question that names a stream operation, so it starts above
+chance but far from solving them, and the tasks share their reading step while their last step differs. Each row
+keeps its reference ``solution`` (with reasoning) for the SFT baselines.
 """
 
 from __future__ import annotations
@@ -69,22 +71,22 @@ class FoundationMix:
     """How many rows of each skill π₀ is pretrained on (all from the training split's digit images).
 
     ``text_repeats`` copies of every operation on every pair of written digits (5 × 25 distinct rows each).
-    ``n_open`` image rows ask the open question (``OPEN_QUESTION``), each solved by an operation drawn at random: π₀
-    learns to carry out every operation on an image's digits without learning which one a stream task asks for.
+    ``n_symbol`` image rows ask for an operation by its symbol (``symbol_question``: "what is + of the two digits?"),
+    the operation drawn at random: π₀ learns to take the operation from an image question's words, while it hears the
+    stream's names ("the sum") only with written digits. ``n_open`` image rows ask the open question
+    (``OPEN_QUESTION``), each solved by an operation drawn at random, which loosens that tie: with the default 1,000
+    open and 2,000 symbol rows π₀ picks the operation a stream question names only part of the time (README,
+    "Redesigning π₀": how often is not monotone in the two counts, nor stable across builds' numerical noise).
 
-    The other settings are the redesign under study (README, "Redesigning π₀"); at 0 the mix is the one π₀ was built
-    from. ``n_symbol`` image rows ask for an operation by its symbol (``symbol_question``: "what is + of the two
-    digits?"), the operation drawn at random: π₀ learns to take the operation from an image question's words but
-    hears the stream's names ("the sum") only with written digits. ``held_out_facts`` unordered digit pairs per
-    stream operation are left out of every image row and get ``rare_fact_repeats`` text rows instead of
-    ``text_repeats`` (0: π₀ never sees that result).
+    ``held_out_facts`` unordered digit pairs per stream operation are left out of every image row and get
+    ``rare_fact_repeats`` text rows instead of ``text_repeats`` (0: π₀ never sees that result); 0 by default.
     """
 
     n_read: int = 2000
     n_image_ops: int = 500  # per operation of FOUNDATION_IMAGE_OPERATIONS, asked by name
-    n_open: int = 3000
+    n_open: int = 1000
     text_repeats: int = 16
-    n_symbol: int = 0
+    n_symbol: int = 2000
     held_out_facts: int = 0
     rare_fact_repeats: int = 0
     image_size: int = 64
@@ -166,7 +168,7 @@ def digit_reasoning_stream(n_train: int = 2000, n_eval: int = 100, seed: int = 0
             labels=answers_of(op),
             majority=majority_rate(op),
             rewards=list(REWARDS),
-            note=f"{OPERATIONS[op].phrase} of the two digits of an image; π₀ saw the reading and the operation on "
-                 "written digits, never the two composed",
+            note=f"{OPERATIONS[op].phrase} of the two digits of an image; π₀ saw the operation on images asked by "
+                 "its symbol and by this name on written digits, never by this name on an image",
         ))
     return TaskStream("digit_reasoning", tasks, base_model="reasoning")

@@ -44,7 +44,8 @@ def mini_reasoning_base(tmp_path_factory) -> str:
     from rdbcl.testbed.reasoning_base import ReasoningBaseRecipe, ensure_reasoning_base
     from task_streams.digit_reasoning import FoundationMix
 
-    mini = ReasoningBaseRecipe(mix=FoundationMix(n_read=32, n_image_ops=16, n_open=32, text_repeats=1),
+    mini = ReasoningBaseRecipe(mix=FoundationMix(n_read=32, n_image_ops=16, n_open=16, n_symbol=32,
+                                                 text_repeats=1),
                                vision_steps=5, vision_rows=64, vision_batch_size=16, steps=6, batch_size=8,
                                warmup_steps=0)
     path, _ = ensure_reasoning_base(mini, tmp_path_factory.mktemp("reasoning_base"))

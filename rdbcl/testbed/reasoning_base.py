@@ -45,6 +45,9 @@ class ReasoningBaseRecipe:
     learning_rate: float = 2e-3
     warmup_steps: int = 50
     seed: int = 0
+    # torch threads while building: the weights depend on the order of float reductions, and π₀'s zero-shot accuracy
+    # on the stream with them (README, "Redesigning π₀"), so the build pins its thread count to be reproducible
+    threads: int = 1
 
     def cache_name(self) -> str:
         """Changes whenever a setting, the processor, the chat template or the tokenizer's texts change."""
@@ -86,6 +89,17 @@ def _pretrain_vision(model, processor, recipe: ReasoningBaseRecipe) -> list[floa
 
 
 def _pretrain(recipe: ReasoningBaseRecipe, out: Path) -> dict:
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(recipe.threads)
+    try:
+        return _pretrain_stages(recipe, out)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _pretrain_stages(recipe: ReasoningBaseRecipe, out: Path) -> dict:
     from trl import SFTConfig
 
     from rdbcl.sft_trainer import ContinualSFTTrainer

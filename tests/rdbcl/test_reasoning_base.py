@@ -9,7 +9,7 @@ from rdbcl.testbed.reasoning_base import ReasoningBaseRecipe, ensure_reasoning_b
 from task_streams.digit_reasoning import FoundationMix
 
 
-MINI = ReasoningBaseRecipe(mix=FoundationMix(n_read=16, n_image_ops=8, text_repeats=1), vision_steps=3,
+MINI = ReasoningBaseRecipe(mix=FoundationMix(n_read=16, n_image_ops=8, n_open=8, n_symbol=8, text_repeats=1), vision_steps=3,
                            vision_rows=32, vision_batch_size=8, steps=3, batch_size=4, warmup_steps=0)
 
 
@@ -18,7 +18,9 @@ def _weights(path):
 
 
 def test_build_is_deterministic_for_a_seed_and_cached(tmp_path):
+    threads = torch.get_num_threads()
     first, seconds = ensure_reasoning_base(MINI, tmp_path / "a")
+    assert torch.get_num_threads() == threads  # the build pins its own thread count (MINI.threads), then restores it
     again, cached = ensure_reasoning_base(MINI, tmp_path / "a")
     other, _ = ensure_reasoning_base(MINI, tmp_path / "b")
     assert again == first and cached == 0.0 and seconds > 0
@@ -36,6 +38,7 @@ def test_another_seed_or_setting_is_another_model(tmp_path):
     reseeded = dataclasses.replace(MINI, seed=1)
     assert reseeded.cache_name() != MINI.cache_name()
     assert dataclasses.replace(MINI, steps=4).cache_name() != MINI.cache_name()
+    assert dataclasses.replace(MINI, threads=2).cache_name() != MINI.cache_name()  # may round to other weights
     a, _ = ensure_reasoning_base(MINI, tmp_path)
     b, _ = ensure_reasoning_base(reseeded, tmp_path)
     wa, wb = _weights(a), _weights(b)

@@ -75,18 +75,21 @@ def _question(prompt) -> str:
 
 
 def test_foundation_mix_teaches_steps_but_not_the_stream_compositions():
-    mix = foundation_mix(FoundationMix(n_read=20, n_image_ops=10, text_repeats=1))
+    spec = FoundationMix(n_read=20, n_image_ops=10, n_open=20, n_symbol=20, text_repeats=1)
+    mix = foundation_mix(spec)
     kinds = set(mix["task"])
-    assert kinds == {"read", "open", *FOUNDATION_IMAGE_OPERATIONS, *(f"text_{op}" for op in OPERATIONS)}
+    assert kinds == {"read", "open", "symbol", *FOUNDATION_IMAGE_OPERATIONS, *(f"text_{op}" for op in OPERATIONS)}
     with_image = {t for t, image in zip(mix["task"], mix["image"], strict=True) if image is not None}
-    assert with_image == {"read", "open", *FOUNDATION_IMAGE_OPERATIONS}  # no image row asks for a stream operation
+    assert with_image == {"read", "open", "symbol", *FOUNDATION_IMAGE_OPERATIONS}  # none asks a stream operation
     questions = {_question(row["prompt"]) for row in mix if row["image"] is not None}
     assert not any(OPERATIONS[op].phrase in q for op in STREAM_OPERATIONS for q in questions)
     steps = {s.split(". ")[-1].split(" ")[1] for s, t in zip(mix["solution"], mix["task"], strict=True) if t == "open"}
     assert {"+", "-", "*"} <= steps  # the open question is solved by every operation, the stream's included
     assert all(c[0]["content"][0]["text"] == s for c, s in zip(mix["completion"], mix["solution"], strict=True))
-    assert mix["solution"] == foundation_mix(FoundationMix(n_read=20, n_image_ops=10, text_repeats=1))["solution"]
-    assert SYMBOL_QUESTIONS.isdisjoint(corpus()) and OPEN_QUESTION in corpus()  # the tokenizer's texts: this mix's
+    assert mix["solution"] == foundation_mix(spec)["solution"]
+    assert SYMBOL_QUESTIONS <= set(corpus()) and OPEN_QUESTION in corpus()  # the default π₀ asks both on images
+    assert OPEN_QUESTION not in corpus(dataclasses.replace(spec, n_open=0))  # the tokenizer's texts: this mix's
+    assert SYMBOL_QUESTIONS.isdisjoint(corpus(dataclasses.replace(spec, n_symbol=0)))
 
 
 SYMBOL_QUESTIONS = {symbol_question(op) for op in OPERATIONS}
