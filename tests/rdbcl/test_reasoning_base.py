@@ -9,8 +9,8 @@ from rdbcl.testbed.reasoning_base import ReasoningBaseRecipe, ensure_reasoning_b
 from task_streams.digit_reasoning import FoundationMix
 
 
-MINI = ReasoningBaseRecipe(mix=FoundationMix(n_read=16, n_image_ops=8, n_open=8, n_symbol=8, text_repeats=1), vision_steps=3,
-                           vision_rows=32, vision_batch_size=8, steps=3, batch_size=4, warmup_steps=0)
+MINI = ReasoningBaseRecipe(mix=FoundationMix(n_read=16, n_image_ops=8, n_open=8, n_symbol=8, text_repeats=1),
+                           vision_steps=3, vision_rows=32, vision_batch_size=8, steps=3, batch_size=4, warmup_steps=0)
 
 
 def _weights(path):

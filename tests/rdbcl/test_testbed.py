@@ -4,6 +4,7 @@ diagnostic over the finished run."""
 
 import json
 import math
+import re
 import shutil
 
 import pytest
@@ -72,7 +73,8 @@ def test_the_default_demo_is_rdbcl_on_this_stream(tmp_path, monkeypatch, mini_re
 
     # π₀ rebuilt from another recipe (another cache path): the finished run is not reused as if it were this one's
     rebuilt = shutil.copytree(mini_reasoning_base, tmp_path / "rebuilt-base")
-    with pytest.raises(RunMismatchError, match=f"started from {mini_reasoning_base}, but .* now starts from {rebuilt}"):
+    expected = f"started from {re.escape(mini_reasoning_base)}, but .* now starts from {re.escape(str(rebuilt))}"
+    with pytest.raises(RunMismatchError, match=expected):
         _run(tmp_path / "default", monkeypatch, str(rebuilt), "--resume", "true")
     assert json.loads((tmp_path / "default" / "results.json").read_text())["acc"] == results["acc"]
 
