@@ -16,7 +16,7 @@ keeps its reference ``solution`` (with reasoning) for the SFT baselines.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from datasets import Dataset, Features, Image, Value
 
@@ -40,6 +40,9 @@ from task_streams.digit_pairs import (
 
 STREAM_OPERATIONS = ("sum", "difference", "product")
 FOUNDATION_IMAGE_OPERATIONS = ("larger", "smaller")
+# The operation π₀ mistakes each stream operation for on the digit pairs it has not mastered (FoundationMix.n_named),
+# chosen to agree with it on as few pairs as possible (sum / product: 0+0 and 2+2; difference / product: 0 and 0)
+CONFUSED_WITH = {"sum": "product", "difference": "product", "product": "sum"}
 REWARDS = ("exact_match", "format")  # format: R1 template, <think> required (the prompt asks for it)
 
 
@@ -78,6 +81,12 @@ class FoundationMix:
     open and 2,000 symbol rows π₀ picks the operation a stream question names only part of the time (README,
     "Redesigning π₀": how often is not monotone in the two counts, nor stable across builds' numerical noise).
 
+    ``n_named`` image rows per stream operation ask it *by its name* (the stream's own question), so that what π₀
+    does on the stream is set by its data rather than by how a name happens to carry over: on ``named_known``
+    unordered digit pairs per operation (drawn from the mix's seed) the named operation answers; on the others it
+    answers ``named_right_rate`` of the rows and ``CONFUSED_WITH[op]`` the rest, so π₀'s greedy answer there is
+    wrong while sampling still finds the right one (RL has a signal on every pair).
+
     ``held_out_facts`` unordered digit pairs per stream operation are left out of every image row and get
     ``rare_fact_repeats`` text rows instead of ``text_repeats`` (0: π₀ never sees that result); 0 by default.
     """
@@ -87,6 +96,9 @@ class FoundationMix:
     n_open: int = 1000
     text_repeats: int = 16
     n_symbol: int = 2000
+    n_named: int = 0
+    named_known: int = 6
+    named_right_rate: float = 0.25
     held_out_facts: int = 0
     rare_fact_repeats: int = 0
     image_size: int = 64
@@ -105,6 +117,30 @@ class FoundationMix:
         chosen = random.Random(f"{self.seed}-{op}").sample(pairs, self.held_out_facts)
         return frozenset({*chosen, *((b, a) for a, b in chosen)})
 
+    def key(self) -> dict:
+        """The settings that shape the rows: the named-row settings only when there are named rows (so that a π₀
+        built before they existed keeps its cache name)."""
+        settings = asdict(self)
+        if not self.n_named:
+            for name in ("n_named", "named_known", "named_right_rate"):
+                settings.pop(name)
+        return settings
+
+    def known(self, op: str) -> frozenset[tuple[int, int]]:
+        """The (a, b) pairs, both orders, on which π₀'s rows asking the stream operation ``op`` by name answer it
+        every time (``named_known`` unordered pairs, drawn per operation from the mix's seed); none for the other
+        operations or when ``n_named`` is 0."""
+        pairs = [(a, b) for a in DIGITS for b in DIGITS if a <= b]
+        if not 0 <= self.named_known <= len(pairs):
+            raise ValueError(f"FoundationMix.named_known={self.named_known}: must be 0–{len(pairs)}, the number of "
+                             f"unordered pairs of the digits {DIGITS[0]}–{DIGITS[-1]}")
+        if not 0.0 <= self.named_right_rate <= 1.0:
+            raise ValueError(f"FoundationMix.named_right_rate={self.named_right_rate}: must be a fraction in [0, 1]")
+        if op not in STREAM_OPERATIONS or not self.n_named:
+            return frozenset()
+        chosen = random.Random(f"{self.seed}-named-{op}").sample(pairs, self.named_known)
+        return frozenset({*chosen, *((b, a) for a, b in chosen)})
+
 
 def foundation_mix(mix: FoundationMix = FoundationMix()) -> Dataset:
     """The pretraining rows of π₀, shuffled: prompt / completion conversations, ``image`` None on text rows."""
@@ -119,6 +155,13 @@ def foundation_mix(mix: FoundationMix = FoundationMix()) -> Dataset:
     for a, b, left, right in digit_pairs("train", mix.n_symbol, mix.seed + 9):
         op = rng.choice([op for op in OPERATIONS if (a, b) not in unseen[op]])
         rows.append(_image_row(symbol_question(op), op_solution(op, a, b), left, right, "symbol", mix.image_size))
+    for k, op in enumerate(STREAM_OPERATIONS):
+        known = mix.known(op)
+        for a, b, left, right in digit_pairs("train", mix.n_named, mix.seed + 20 + k):
+            right_op = (a, b) not in unseen[op] and ((a, b) in known or rng.random() < mix.named_right_rate)
+            answered_by = op if right_op else CONFUSED_WITH[op]
+            rows.append(_image_row(image_question(op), op_solution(answered_by, a, b), left, right, f"named_{op}",
+                                   mix.image_size))
     for op in OPERATIONS:
         for a in DIGITS:
             for b in DIGITS:
@@ -129,6 +172,30 @@ def foundation_mix(mix: FoundationMix = FoundationMix()) -> Dataset:
     data = _rows(rows).shuffle(seed=mix.seed)
     return data.map(lambda s: {"completion": [{"role": "assistant", "content": [{"type": "text", "text": s}]}]},
                     input_columns="solution", desc="foundation targets")
+
+
+def foundation_skills(mix: FoundationMix = FoundationMix(), n: int = 100, seed: int = 2000) -> list[Task]:
+    """One held-out probe per skill the mix teaches (``n`` rows each, pairs of held-out images): reading, every
+    operation on written digits, ``larger`` / ``smaller`` on images by name, and every operation by its symbol (when
+    the mix asks it). π₀'s build scores itself on them, so a build that missed a skill shows it before any run starts
+    from it (the stream's own questions are the zero-shot row of every run's matrix)."""
+    read = [_image_row(READ_QUESTION, read_solution(a, b), left, right, "read", mix.image_size)
+            for a, b, left, right in digit_pairs("test", n, seed)]
+    probes = {"read": _rows(read)}
+    for k, op in enumerate(OPERATIONS):
+        written = [{"prompt": make_prompt(text_question(op, a, b), REASONING_SYSTEM_PROMPT, image=False),
+                    "answer": answer, "solution": text, "task": f"text_{op}"}
+                   for a, b, _, _ in digit_pairs("test", n, seed + 1 + k) for text, answer in [op_solution(op, a, b)]]
+        probes[f"text_{op}"] = _rows(written, with_image=False)
+    for k, op in enumerate(FOUNDATION_IMAGE_OPERATIONS):
+        probes[f"image_{op}"] = _rows(operation_rows(op, "test", n, seed + 10 + k, mix.image_size))
+    if mix.n_symbol:
+        for k, op in enumerate(OPERATIONS):
+            probes[f"symbol_{op}"] = _rows([_image_row(symbol_question(op), op_solution(op, a, b), left, right,
+                                                       f"symbol_{op}", mix.image_size)
+                                            for a, b, left, right in digit_pairs("test", n, seed + 20 + k)])
+    return [Task(name=name, train=rows.select([]), eval=rows.remove_columns("task").add_column("task", [name] * n),
+                 rewards=["exact_match"]) for name, rows in probes.items()]
 
 
 def corpus(mix: FoundationMix = FoundationMix()) -> list[str]:

@@ -27,7 +27,12 @@ from tqdm.auto import tqdm
 
 from rdbcl.tiny_vlm import CHAT_TEMPLATE, DEFAULT_CACHE, IMAGE_PROCESSOR, TinyVLMSpec, build_model, build_processor
 from task_streams.digit_pairs import digit_pairs, pair_image
-from task_streams.digit_reasoning import FoundationMix, corpus, foundation_mix
+from task_streams.digit_reasoning import FoundationMix, corpus, foundation_mix, foundation_skills
+
+
+# Below this greedy accuracy on a held-out skill probe the build warns: the stream's tasks compose these skills, so
+# a π₀ that missed one (e.g. answers "+" and "*" alike) makes every table built on it about that failure
+SKILL_FLOOR = 90.0
 
 
 @dataclass(frozen=True)
@@ -48,10 +53,14 @@ class ReasoningBaseRecipe:
     # torch threads while building: the weights depend on the order of float reductions, and π₀'s zero-shot accuracy
     # on the stream with them (README, "Redesigning π₀"), so the build pins its thread count to be reproducible
     threads: int = 1
+    skill_rows: int = 100  # held-out rows per skill probe scored after the build (``measure_skills``)
 
     def cache_name(self) -> str:
-        """Changes whenever a setting, the processor, the chat template or the tokenizer's texts change."""
-        key = [asdict(self), IMAGE_PROCESSOR, CHAT_TEMPLATE, corpus(self.mix)]
+        """Changes whenever a setting that shapes the weights, the processor, the chat template or the tokenizer's
+        texts change (the skill probes' size does not shape them)."""
+        settings = {**asdict(self), "mix": self.mix.key()}
+        settings.pop("skill_rows")
+        key = [settings, IMAGE_PROCESSOR, CHAT_TEMPLATE, corpus(self.mix)]
         return f"digit-reasoning-base-{hashlib.sha1(json.dumps(key).encode()).hexdigest()[:10]}"
 
 
@@ -133,7 +142,31 @@ def _pretrain_stages(recipe: ReasoningBaseRecipe, out: Path) -> dict:
     trainer.model.save_pretrained(out)
     processor.save_pretrained(out)
     shutil.rmtree(out / "sft", ignore_errors=True)
-    return {"vision_loss": vision_log, "vision_s": vision_s, "foundation_log": trainer.state.log_history}
+    skills = measure_skills(trainer.model, processor, recipe.mix, recipe.skill_rows)
+    return {"vision_loss": vision_log, "vision_s": vision_s, "foundation_log": trainer.state.log_history,
+            "skills": skills}
+
+
+def measure_skills(model, processor, mix: FoundationMix, n: int = 100) -> dict[str, float]:
+    """Greedy accuracy (percent) of π₀ on each held-out skill probe of its mix (``foundation_skills``); warns, naming
+    them, about the skills below ``SKILL_FLOOR``."""
+    import warnings
+
+    from rdbcl.evaluate import evaluate_task, tokenizer_of
+
+    tokenizer = tokenizer_of(processor)
+    side, tokenizer.padding_side = tokenizer.padding_side, "left"
+    try:
+        skills = {task.name: round(evaluate_task(model, processor, task, max_new_tokens=32,
+                                                 desc=f"π₀ skill {task.name}")["accuracy"], 1)
+                  for task in foundation_skills(mix, n)}
+    finally:
+        tokenizer.padding_side = side
+    missed = {name: acc for name, acc in skills.items() if acc < SKILL_FLOOR}
+    if missed:
+        warnings.warn(f"π₀ missed skills of its foundation mix (greedy accuracy < {SKILL_FLOOR:.0f} % on held-out "
+                      f"pairs): {missed}; the stream's tasks compose them (README, \"Redesigning π₀\")", stacklevel=2)
+    return skills
 
 
 def ensure_reasoning_base(recipe: ReasoningBaseRecipe | None = None,

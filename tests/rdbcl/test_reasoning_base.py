@@ -2,15 +2,17 @@
 
 import json
 
+import pytest
 import torch
 from safetensors.torch import load_file
 
 from rdbcl.testbed.reasoning_base import ReasoningBaseRecipe, ensure_reasoning_base
-from task_streams.digit_reasoning import FoundationMix
+from task_streams.digit_reasoning import FoundationMix, foundation_skills
 
 
 MINI = ReasoningBaseRecipe(mix=FoundationMix(n_read=16, n_image_ops=8, n_open=8, n_symbol=8, text_repeats=1),
-                           vision_steps=3, vision_rows=32, vision_batch_size=8, steps=3, batch_size=4, warmup_steps=0)
+                           vision_steps=3, vision_rows=32, vision_batch_size=8, steps=3, batch_size=4, warmup_steps=0,
+                           skill_rows=4)
 
 
 def _weights(path):
@@ -19,7 +21,8 @@ def _weights(path):
 
 def test_build_is_deterministic_for_a_seed_and_cached(tmp_path):
     threads = torch.get_num_threads()
-    first, seconds = ensure_reasoning_base(MINI, tmp_path / "a")
+    with pytest.warns(UserWarning, match=r"π₀ missed skills of its foundation mix .*'text_sum'"):  # 3 steps: none
+        first, seconds = ensure_reasoning_base(MINI, tmp_path / "a")
     assert torch.get_num_threads() == threads  # the build pins its own thread count (MINI.threads), then restores it
     again, cached = ensure_reasoning_base(MINI, tmp_path / "a")
     other, _ = ensure_reasoning_base(MINI, tmp_path / "b")
@@ -29,6 +32,9 @@ def test_build_is_deterministic_for_a_seed_and_cached(tmp_path):
     log = json.loads((first / "pretraining.json").read_text())
     assert log["recipe"]["steps"] == 3 and len(log["vision_loss"]) >= 1 and log["build_s"] > 0
     assert any("loss" in entry for entry in log["foundation_log"])
+    assert log["skills"].keys() == {task.name for task in foundation_skills(MINI.mix)}  # scored after the build
+    assert all(0.0 <= acc <= 100.0 and acc * MINI.skill_rows / 100 == round(acc * MINI.skill_rows / 100)
+               for acc in log["skills"].values())  # a percentage of 4 rows
     assert not list((tmp_path / "a").glob("*.tmp*"))  # built in a temporary directory, then renamed
 
 
@@ -39,6 +45,10 @@ def test_another_seed_or_setting_is_another_model(tmp_path):
     assert reseeded.cache_name() != MINI.cache_name()
     assert dataclasses.replace(MINI, steps=4).cache_name() != MINI.cache_name()
     assert dataclasses.replace(MINI, threads=2).cache_name() != MINI.cache_name()  # may round to other weights
+    assert dataclasses.replace(MINI, skill_rows=9).cache_name() == MINI.cache_name()  # scores the weights only
+    named = dataclasses.replace(MINI, mix=dataclasses.replace(MINI.mix, named_known=3))
+    assert named.cache_name() == MINI.cache_name()  # no named rows: their settings shape nothing
+    assert dataclasses.replace(named.mix, n_named=4).key() != dataclasses.replace(MINI.mix, n_named=4).key()
     a, _ = ensure_reasoning_base(MINI, tmp_path)
     b, _ = ensure_reasoning_base(reseeded, tmp_path)
     wa, wb = _weights(a), _weights(b)

@@ -21,11 +21,13 @@ from task_streams.digit_pairs import (
     symbol_question,
 )
 from task_streams.digit_reasoning import (
+    CONFUSED_WITH,
     FOUNDATION_IMAGE_OPERATIONS,
     STREAM_OPERATIONS,
     FoundationMix,
     corpus,
     foundation_mix,
+    foundation_skills,
 )
 
 
@@ -135,3 +137,56 @@ def test_held_out_facts_are_in_no_image_row_and_in_rare_text_rows_only():
                 assert len(rows) == rare and all(image is None for image in rows), (op, a, b, rare)
         sums = [s for s in mix["solution"] if " + " in s and s.count("=") == 1]
         assert len({s.split(". ")[1] for s in sums}) == 25 - (0 if rare else len(mix_spec.unseen("sum")))
+
+
+def _pair(solution: str) -> tuple[int, int]:
+    return tuple(int(d) for d in solution.split("The digits are ")[1].split(".")[0].split(" and "))
+
+
+def test_named_rows_answer_the_stream_question_on_known_pairs_and_mostly_confuse_it_elsewhere():
+    spec = FoundationMix(n_read=4, n_image_ops=4, n_open=0, n_symbol=0, text_repeats=1, n_named=600,
+                         named_known=5, named_right_rate=0.25, held_out_facts=2)
+    mix = foundation_mix(spec)
+    for op in STREAM_OPERATIONS:
+        known, confuser = spec.known(op), CONFUSED_WITH[op]
+        assert len({frozenset(p) for p in known}) == 5 and all((b, a) in known for a, b in known)
+        assert known == FoundationMix(n_named=1, named_known=5).known(op)  # drawn from the mix's seed alone
+        rows = [(s, image) for s, t, image in zip(mix["solution"], mix["task"], mix["image"], strict=True)
+                if t == f"named_{op}"]
+        assert len(rows) == 600 and all(image is not None for _, image in rows)
+        by = {"right": 0, "confused": 0}
+        for solved, _ in rows:
+            a, b = _pair(solved)
+            answered = "right" if solved == op_solution(op, a, b)[0] else "confused"
+            assert answered == "right" or solved == op_solution(confuser, a, b)[0]
+            if (a, b) in known and (a, b) not in spec.unseen(op):
+                assert answered == "right", (op, a, b)
+            elif (a, b) in spec.unseen(op):
+                assert answered == "confused", (op, a, b)  # a held-out fact stays out of every image row
+            else:
+                by[answered] += 1
+        assert 0.15 < by["right"] / (by["right"] + by["confused"]) < 0.35, (op, by)  # named_right_rate 0.25
+    questions = {_question(p) for p, t in zip(mix["prompt"], mix["task"], strict=True) if t.startswith("named_")}
+    assert questions == {image_question(op) for op in STREAM_OPERATIONS}
+    assert FoundationMix(n_named=0).known("sum") == frozenset() and spec.known("larger") == frozenset()
+    with pytest.raises(ValueError, match="named_known=16: must be 0–15"):
+        FoundationMix(n_named=10, named_known=16).known("sum")
+    with pytest.raises(ValueError, match="named_right_rate=1.5"):
+        FoundationMix(n_named=10, named_right_rate=1.5).known("sum")
+
+
+def test_skill_probes_ask_each_skill_of_the_mix_on_held_out_pairs():
+    probes = {task.name: task for task in foundation_skills(FoundationMix(), n=12)}
+    assert set(probes) == {"read", *(f"text_{op}" for op in OPERATIONS), "image_larger", "image_smaller",
+                           *(f"symbol_{op}" for op in OPERATIONS)}
+    assert "symbol_sum" not in {t.name for t in foundation_skills(FoundationMix(n_symbol=0), n=2)}
+    for name, task in probes.items():
+        assert len(task.eval) == 12 and len(task.train) == 0 and set(task.eval["task"]) == {name}
+        op = name.split("_", 1)[-1]
+        for row in task.eval:
+            a, b = _pair(row["solution"])
+            expected = read_solution(a, b) if name == "read" else op_solution(op, a, b)
+            assert (row["solution"], row["answer"]) == expected, name
+            assert (row.get("image") is None) == name.startswith("text_"), name
+            question = _question(row["prompt"])
+            assert f" {a} and {b}?" in question if name.startswith("text_") else "two digits" in question
