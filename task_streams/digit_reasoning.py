@@ -3,14 +3,16 @@
 **Foundation mix** (what π₀ is trained on, ``foundation_mix``): reading the two digits of an image
 (``The digits are 3 and 5.``); every operation of ``digit_pairs.OPERATIONS`` on two digits *written in the question*
 (``The digits are 3 and 5. 3 + 5 = 8.``); on images, the operations ``larger`` and ``smaller`` asked by name
-(``… max(3, 5) = 5.``), every operation asked by its symbol (``what is + of the two digits?``), and an open question
-solved by a random operation.
+(``… max(3, 5) = 5.``), every operation asked by its symbol (``what is + of the two digits?``), an open question
+solved by a random operation, and the stream's own questions, answered right on a few digit pairs and mostly by
+another operation on the rest (``FoundationMix.n_named``).
 
 **Stream** (``digit_reasoning``, trained with RL alone): sum → difference → product *of the two digits of an image*.
-π₀ has seen each step — the reading, every operation on an image's digits asked by its symbol, and the stream's
-operation names on written digits — but never an image question that names a stream operation, so it starts above
-chance but far from solving them, and the tasks share their reading step while their last step differs. Each row
-keeps its reference ``solution`` (with reasoning) for the SFT baselines.
+π₀ has every step — the reading, every operation on an image's digits, the stream's operation names — but on most
+digit pairs it mistakes each stream question for another operation, while it still samples the right one now and
+then: it starts above chance but far from solving the tasks, RL has a reward to find on every pair, and the tasks
+share their reading step while their last step differs. Each row keeps its reference ``solution`` (with reasoning)
+for the SFT baselines.
 """
 
 from __future__ import annotations
@@ -75,11 +77,10 @@ class FoundationMix:
 
     ``text_repeats`` copies of every operation on every pair of written digits (5 × 25 distinct rows each).
     ``n_symbol`` image rows ask for an operation by its symbol (``symbol_question``: "what is + of the two digits?"),
-    the operation drawn at random: π₀ learns to take the operation from an image question's words, while it hears the
-    stream's names ("the sum") only with written digits. ``n_open`` image rows ask the open question
-    (``OPEN_QUESTION``), each solved by an operation drawn at random, which loosens that tie: with the default 1,000
-    open and 2,000 symbol rows π₀ picks the operation a stream question names only part of the time (README,
-    "Redesigning π₀": how often is not monotone in the two counts, nor stable across builds' numerical noise).
+    the operation drawn at random: π₀ learns to take the operation from an image question's words. ``n_open`` image
+    rows ask the open question (``OPEN_QUESTION``), each solved by an operation drawn at random, which loosens that
+    tie. Without named rows, π₀ meets the stream's names ("the sum") only with written digits, and how often it then
+    carries them over to images changed from one build to the next (README, "Redesigning π₀").
 
     ``n_named`` image rows per stream operation ask it *by its name* (the stream's own question), so that what π₀
     does on the stream is set by its data rather than by how a name happens to carry over: on ``named_known``
@@ -96,9 +97,9 @@ class FoundationMix:
     n_open: int = 1000
     text_repeats: int = 16
     n_symbol: int = 2000
-    n_named: int = 0
-    named_known: int = 6
-    named_right_rate: float = 0.25
+    n_named: int = 400  # per stream operation
+    named_known: int = 4
+    named_right_rate: float = 0.15
     held_out_facts: int = 0
     rare_fact_repeats: int = 0
     image_size: int = 64
@@ -118,9 +119,9 @@ class FoundationMix:
         return frozenset({*chosen, *((b, a) for a, b in chosen)})
 
     def key(self) -> dict:
-        """The settings that shape the rows: the named-row settings only when there are named rows (so that a π₀
-        built before they existed keeps its cache name)."""
-        settings = asdict(self)
+        """The settings that shape the rows, and the revision of how they are drawn (2: symbol rows draw their own
+        digit pairs; before, they reused the open rows'); the named-row settings only when there are named rows."""
+        settings = {**asdict(self), "revision": 2}
         if not self.n_named:
             for name in ("n_named", "named_known", "named_right_rate"):
                 settings.pop(name)
@@ -152,7 +153,7 @@ def foundation_mix(mix: FoundationMix = FoundationMix()) -> Dataset:
     rows += [_image_row(OPEN_QUESTION, op_solution(rng.choice(list(OPERATIONS)), a, b), left, right, "open",
                         mix.image_size) for a, b, left, right in digit_pairs("train", mix.n_open, mix.seed + 9)]
     unseen = {op: mix.unseen(op) for op in OPERATIONS}
-    for a, b, left, right in digit_pairs("train", mix.n_symbol, mix.seed + 9):
+    for a, b, left, right in digit_pairs("train", mix.n_symbol, mix.seed + 10):
         op = rng.choice([op for op in OPERATIONS if (a, b) not in unseen[op]])
         rows.append(_image_row(symbol_question(op), op_solution(op, a, b), left, right, "symbol", mix.image_size))
     for k, op in enumerate(STREAM_OPERATIONS):
@@ -235,7 +236,7 @@ def digit_reasoning_stream(n_train: int = 2000, n_eval: int = 100, seed: int = 0
             labels=answers_of(op),
             majority=majority_rate(op),
             rewards=list(REWARDS),
-            note=f"{OPERATIONS[op].phrase} of the two digits of an image; π₀ saw the operation on images asked by "
-                 "its symbol and by this name on written digits, never by this name on an image",
+            note=f"{OPERATIONS[op].phrase} of the two digits of an image; π₀ answers it right on a few digit pairs "
+                 f"and mostly with {OPERATIONS[CONFUSED_WITH[op]].phrase} on the others",
         ))
     return TaskStream("digit_reasoning", tasks, base_model="reasoning")

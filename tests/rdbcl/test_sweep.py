@@ -72,7 +72,7 @@ def test_every_shipped_sweep_plans_valid_recipes(tmp_path, path):
     from rdbcl.methods import available_methods
 
     if path.name == "digit_reasoning.yaml":  # the testbed's comparison: RL alone against SFT, 3 seeds
-        assert methods == {"grpo", "rdbcl", "seq_ft", "replay"} and len(sweep.seeds) == 3
+        assert methods == {"grpo", "grpo_replay", "rdbcl", "seq_ft", "replay"} and len(sweep.seeds) == 3
         assert {r.recipe.get("beta") for r in sweep.runs if r.name.startswith("grpo")} == {0.04, 0.0}
     elif path.name == "digit_reasoning_tuning.yaml":  # RDB-CL variants on the tuning seed only, at matched mean β
         assert methods == {"grpo", "rdbcl"} and sweep.seeds == [0]

@@ -76,8 +76,8 @@ def _question(prompt) -> str:
     return prompt[-1]["content"][-1]["text"]
 
 
-def test_foundation_mix_teaches_steps_but_not_the_stream_compositions():
-    spec = FoundationMix(n_read=20, n_image_ops=10, n_open=20, n_symbol=20, text_repeats=1)
+def test_foundation_mix_without_named_rows_teaches_steps_but_not_the_stream_compositions():
+    spec = FoundationMix(n_read=20, n_image_ops=10, n_open=20, n_symbol=20, text_repeats=1, n_named=0)
     mix = foundation_mix(spec)
     kinds = set(mix["task"])
     assert kinds == {"read", "open", "symbol", *FOUNDATION_IMAGE_OPERATIONS, *(f"text_{op}" for op in OPERATIONS)}
@@ -98,7 +98,7 @@ SYMBOL_QUESTIONS = {symbol_question(op) for op in OPERATIONS}
 
 
 def test_symbol_questions_bind_each_operation_on_images_without_the_stream_names():
-    spec = FoundationMix(n_read=20, n_image_ops=10, n_open=0, n_symbol=60, text_repeats=1)
+    spec = FoundationMix(n_read=20, n_image_ops=10, n_open=0, n_symbol=60, text_repeats=1, n_named=0)
     mix = foundation_mix(spec)
     assert set(mix["task"]) == {"read", "symbol", *FOUNDATION_IMAGE_OPERATIONS, *(f"text_{op}" for op in OPERATIONS)}
     image_questions = {_question(p) for p, image in zip(mix["prompt"], mix["image"], strict=True) if image is not None}
@@ -120,7 +120,8 @@ def test_sft_baselines_train_on_the_reference_solutions():
 
 
 def test_held_out_facts_are_in_no_image_row_and_in_rare_text_rows_only():
-    mix_spec = FoundationMix(n_read=10, n_image_ops=10, n_open=0, n_symbol=400, text_repeats=2, held_out_facts=6)
+    mix_spec = FoundationMix(n_read=10, n_image_ops=10, n_open=0, n_symbol=400, text_repeats=2, held_out_facts=6,
+                             n_named=0)
     for op in STREAM_OPERATIONS:
         unseen = mix_spec.unseen(op)
         assert len({frozenset(p) for p in unseen}) == 6 and all((b, a) in unseen for a, b in unseen)
@@ -190,3 +191,12 @@ def test_skill_probes_ask_each_skill_of_the_mix_on_held_out_pairs():
             assert (row.get("image") is None) == name.startswith("text_"), name
             question = _question(row["prompt"])
             assert f" {a} and {b}?" in question if name.startswith("text_") else "two digits" in question
+
+
+def test_the_default_mix_asks_the_stream_questions_and_draws_symbol_rows_apart_from_open_rows():
+    spec = dataclasses.replace(FoundationMix(), n_read=4, n_image_ops=4, n_open=30, n_symbol=30, text_repeats=1,
+                               n_named=20)
+    mix = foundation_mix(spec)
+    assert FoundationMix().n_named > 0 and {f"named_{op}" for op in STREAM_OPERATIONS} <= set(mix["task"])
+    images = {kind: {row["image"].tobytes() for row in mix if row["task"] == kind} for kind in ("open", "symbol")}
+    assert len(images["open"]) == len(images["symbol"]) == 30 and images["open"].isdisjoint(images["symbol"])
