@@ -109,14 +109,7 @@ class FoundationMix:
         """The (a, b) pairs, both orders, whose result for ``op`` is in no image row and in ``rare_fact_repeats`` text
         rows: a stream operation's ``held_out_facts`` unordered pairs, drawn per operation from the mix's seed; none
         for the other operations."""
-        pairs = [(a, b) for a in DIGITS for b in DIGITS if a <= b]
-        if not 0 <= self.held_out_facts <= len(pairs):
-            raise ValueError(f"FoundationMix.held_out_facts={self.held_out_facts}: must be 0–{len(pairs)}, the "
-                             f"number of unordered pairs of the digits {DIGITS[0]}–{DIGITS[-1]}")
-        if op not in STREAM_OPERATIONS:
-            return frozenset()
-        chosen = random.Random(f"{self.seed}-{op}").sample(pairs, self.held_out_facts)
-        return frozenset({*chosen, *((b, a) for a, b in chosen)})
+        return self._sampled_pairs("held_out_facts", op, drawn=op in STREAM_OPERATIONS)
 
     def key(self) -> dict:
         """The settings that shape the rows, and the revision of how they are drawn (2: symbol rows draw their own
@@ -131,15 +124,21 @@ class FoundationMix:
         """The (a, b) pairs, both orders, on which π₀'s rows asking the stream operation ``op`` by name answer it
         every time (``named_known`` unordered pairs, drawn per operation from the mix's seed); none for the other
         operations or when ``n_named`` is 0."""
-        pairs = [(a, b) for a in DIGITS for b in DIGITS if a <= b]
-        if not 0 <= self.named_known <= len(pairs):
-            raise ValueError(f"FoundationMix.named_known={self.named_known}: must be 0–{len(pairs)}, the number of "
-                             f"unordered pairs of the digits {DIGITS[0]}–{DIGITS[-1]}")
         if not 0.0 <= self.named_right_rate <= 1.0:
             raise ValueError(f"FoundationMix.named_right_rate={self.named_right_rate}: must be a fraction in [0, 1]")
-        if op not in STREAM_OPERATIONS or not self.n_named:
+        return self._sampled_pairs("named_known", f"named-{op}", drawn=op in STREAM_OPERATIONS and bool(self.n_named))
+
+    def _sampled_pairs(self, field: str, tag: str, drawn: bool) -> frozenset[tuple[int, int]]:
+        """``getattr(self, field)`` unordered digit pairs, both orders, drawn from a generator seeded by the mix's seed
+        and ``tag`` (none unless ``drawn``); a count outside 0–15 raises, naming ``field``, either way."""
+        pairs = [(a, b) for a in DIGITS for b in DIGITS if a <= b]
+        count = getattr(self, field)
+        if not 0 <= count <= len(pairs):
+            raise ValueError(f"FoundationMix.{field}={count}: must be 0–{len(pairs)}, the number of unordered pairs "
+                             f"of the digits {DIGITS[0]}–{DIGITS[-1]}")
+        if not drawn:
             return frozenset()
-        chosen = random.Random(f"{self.seed}-named-{op}").sample(pairs, self.named_known)
+        chosen = random.Random(f"{self.seed}-{tag}").sample(pairs, count)
         return frozenset({*chosen, *((b, a) for a, b in chosen)})
 
 
