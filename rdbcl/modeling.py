@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import shutil
 import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -62,10 +64,30 @@ def check_model_source(name: str, model_args: ModelConfig | None = None) -> None
                              f"loaded (hub unreachable or id unknown): {reason}") from err
 
 
+@dataclass(frozen=True)
+class EmbeddedModel:
+    """A base model built offline on first use and cached under a name that changes with its recipe."""
+
+    path: Callable[[], Path]  # where the current recipe's build lives; nothing is built
+    ensure: Callable[[], tuple[Path, float]]  # that path, built first when missing, and the build's seconds
+
+
+def _tiny_path() -> Path:
+    from rdbcl.tiny_vlm import tiny_vlm_path
+
+    return tiny_vlm_path()
+
+
 def _tiny() -> tuple[Path, float]:
     from rdbcl.tiny_vlm import ensure_tiny_vlm
 
     return ensure_tiny_vlm()
+
+
+def _reasoning_path() -> Path:
+    from rdbcl.testbed.reasoning_base import reasoning_base_path
+
+    return reasoning_base_path()
 
 
 def _reasoning() -> tuple[Path, float]:
@@ -76,7 +98,21 @@ def _reasoning() -> tuple[Path, float]:
 
 # The models a run starts from when none is given, by the name a stream declares (``TaskStream.base_model``): each
 # is built offline on first use and cached in ~/.cache/rdbcl (``RDBCL_CACHE``).
-EMBEDDED_MODELS = {"tiny": _tiny, "reasoning": _reasoning}
+EMBEDDED_MODELS = {"tiny": EmbeddedModel(_tiny_path, _tiny), "reasoning": EmbeddedModel(_reasoning_path, _reasoning)}
+
+
+def _embedded(name: str) -> EmbeddedModel:
+    if name not in EMBEDDED_MODELS:
+        raise ValueError(f"stream base_model: unknown embedded model {name!r}; choose one of "
+                         f"{sorted(EMBEDDED_MODELS)}.")
+    return EMBEDDED_MODELS[name]
+
+
+def planned_model_path(model_args: ModelConfig, embedded: str = "tiny") -> str:
+    """The model a run of this configuration starts from, without building anything: ``model_name_or_path``, or
+    where the stream's embedded model of the current recipe is cached. A finished run that started elsewhere (an
+    embedded base whose recipe has changed since) is not a run of this configuration."""
+    return model_args.model_name_or_path or str(_embedded(embedded).path())
 
 
 def resolve_model_path(model_args: ModelConfig, embedded: str = "tiny") -> tuple[str, float]:
@@ -90,10 +126,7 @@ def resolve_model_path(model_args: ModelConfig, embedded: str = "tiny") -> tuple
     if model_args.model_name_or_path:
         check_model_source(model_args.model_name_or_path, model_args)
         return model_args.model_name_or_path, 0.0
-    if embedded not in EMBEDDED_MODELS:
-        raise ValueError(f"stream base_model: unknown embedded model {embedded!r}; choose one of "
-                         f"{sorted(EMBEDDED_MODELS)}.")
-    path, seconds = EMBEDDED_MODELS[embedded]()
+    path, seconds = _embedded(embedded).ensure()
     return str(path), seconds
 
 

@@ -3,7 +3,8 @@ per run — then ``rdbcl-compare`` over them.
 
 Rerunning the same command continues a sweep: complete runs are skipped, an interrupted run continues from its last
 saved task or checkpoint (``rdbcl.train``'s own resume), and a run directory holding another configuration stops the
-sweep before anything runs, naming the differing fields.
+sweep before anything runs, naming the differing fields (or the base it started from, when an embedded base's recipe
+has changed since).
 
     rdbcl-sweep launch/sweeps/embedded.yaml                    # sequentially, here
     rdbcl-sweep launch/sweeps/embedded.yaml --list             # the runs and where each stands
@@ -15,6 +16,7 @@ sweep before anything runs, naming the differing fields.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import shlex
 import subprocess
@@ -163,8 +165,8 @@ def run_state(run: PlannedRun) -> str:
     stored = read_json(run.output_dir / "run.json")
     if stored is None and results is None:
         return "new"
-    current = json.loads(json.dumps(fingerprint(run_config(*parse_recipe(run.recipe_path))),
-                                    default=str))
+    stream_args, args, model_args = parse_recipe(run.recipe_path)
+    current = json.loads(json.dumps(fingerprint(run_config(stream_args, args, model_args)), default=str))
     if stored is None:  # runs written before run.json existed: their results record the configuration, plus facts
         legacy = fingerprint({k: results.get(k, {}) for k in current})
         stored = {k: {f: v for f, v in legacy[k].items() if f in current[k]} for k in current}
@@ -172,7 +174,31 @@ def run_state(run: PlannedRun) -> str:
     if diff:
         raise SweepError(f"{run.output_dir} holds a run with another configuration than {run.label}: "
                          + "; ".join(diff[:8]) + ". Move it away or restore these settings.")
+    started = (results or {}).get("model_args", {}).get("resolved_model")
+    planned = _planned_start(stream_args, model_args)
+    if started is not None and started != planned:  # same settings, another base: an embedded base's recipe changed
+        raise SweepError(f"{run.output_dir} holds a run of {run.label} that started from {started}, but its recipe "
+                         f"now starts from {planned} (an embedded base built from another recipe, or another model "
+                         "path). Move that run away to rerun it, or restore the base it started from.")
     return "complete" if results is not None and results.get("complete") else "partial"
+
+
+def _planned_start(stream_args, model_args) -> str:
+    """The model a recipe's run starts from (``planned_model_path``); the stream is built only for the name of its
+    embedded base, once per stream configuration."""
+    from rdbcl.modeling import planned_model_path
+
+    if model_args.model_name_or_path:
+        return planned_model_path(model_args)
+    return planned_model_path(model_args, _stream_base_model(stream_args.stream,
+                                                             json.dumps(stream_args.stream_kwargs(), default=str)))
+
+
+@functools.cache
+def _stream_base_model(stream: str, kwargs: str) -> str:
+    from task_streams import get_stream
+
+    return get_stream(stream, **json.loads(kwargs)).base_model
 
 
 def execute(run: PlannedRun, launcher: str) -> int:

@@ -172,6 +172,11 @@ def build_model(spec: TinyVLMSpec, processor):
     return model
 
 
+def tiny_vlm_path(spec: TinyVLMSpec | None = None, cache_dir: Path | str | None = None) -> Path:
+    """Where the embedded model of ``spec`` is cached (built or not)."""
+    return Path(cache_dir or DEFAULT_CACHE) / (spec or TinyVLMSpec()).cache_name()
+
+
 def ensure_tiny_vlm(spec: TinyVLMSpec | None = None, cache_dir: Path | str | None = None) -> tuple[Path, float]:
     """Return the local path of the embedded model, building it on first use.
 
@@ -179,7 +184,7 @@ def ensure_tiny_vlm(spec: TinyVLMSpec | None = None, cache_dir: Path | str | Non
         (path, build_seconds): ``build_seconds`` is 0.0 when the cached copy was used.
     """
     spec = spec or TinyVLMSpec()
-    path = Path(cache_dir or DEFAULT_CACHE) / spec.cache_name()
+    path = tiny_vlm_path(spec, cache_dir)
     if (path / "config.json").is_file() and (path / "processor_config.json").is_file():
         return path, 0.0
     start = time.perf_counter()

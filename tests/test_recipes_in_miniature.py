@@ -80,7 +80,8 @@ def test_recipe_runs_in_miniature(recipe, tmp_path, request, monkeypatch):
         argv += ["--data_root", request.getfixturevalue("coin_root")]
     if raw["stream"] == "digit_reasoning" and not model:  # the stream's own base π₀, in miniature
         base = request.getfixturevalue("mini_reasoning_base")
-        monkeypatch.setitem(rdbcl.modeling.EMBEDDED_MODELS, "reasoning", lambda: (base, 0.0))
+        monkeypatch.setitem(rdbcl.modeling.EMBEDDED_MODELS, "reasoning",
+                            rdbcl.modeling.EmbeddedModel(lambda: Path(base), lambda: (base, 0.0)))
     stream_args, args, model_args = parse_args(argv)
     assert (args.method, stream_args.stream) == (raw["method"], raw["stream"])  # the recipe's own, unchanged
     full = get_stream(stream_args.stream, **stream_args.stream_kwargs())

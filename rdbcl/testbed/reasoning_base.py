@@ -175,6 +175,11 @@ def measure_skills(model, processor, mix: FoundationMix, n: int = 100) -> dict[s
     return skills
 
 
+def reasoning_base_path(recipe: ReasoningBaseRecipe | None = None, cache_dir: Path | str | None = None) -> Path:
+    """Where π₀ of ``recipe`` is cached (built or not): cheap, nothing is built."""
+    return Path(cache_dir or DEFAULT_CACHE) / (recipe or ReasoningBaseRecipe()).cache_name()
+
+
 def ensure_reasoning_base(recipe: ReasoningBaseRecipe | None = None,
                           cache_dir: Path | str | None = None) -> tuple[Path, float]:
     """The local path of π₀, pretrained on first use (one process builds it; the others wait and reuse it).
@@ -186,7 +191,7 @@ def ensure_reasoning_base(recipe: ReasoningBaseRecipe | None = None,
     from accelerate import PartialState
 
     recipe = recipe or ReasoningBaseRecipe()
-    path = Path(cache_dir or DEFAULT_CACHE) / recipe.cache_name()
+    path = reasoning_base_path(recipe, cache_dir)
     if (path / "pretraining.json").is_file():
         return path, 0.0
     start = time.perf_counter()

@@ -4,6 +4,7 @@ runs its runs, skips them when rerun, refuses conflicting run directories, and c
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -110,6 +111,14 @@ def test_a_real_sweep_runs_skips_on_rerun_refuses_conflicts_and_compares(tmp_pat
     log = (out / "grpo_seed0" / "train.log").read_text()
     cli([path])  # everything complete: nothing reruns
     assert "complete, skipped" in capsys.readouterr().out and (out / "grpo_seed0" / "train.log").read_text() == log
+
+    # same settings, but the run started from another base (its embedded base's recipe changed since): not complete
+    elsewhere = {**results["grpo"]["model_args"], "resolved_model": "/old/cache/tiny-vlm-0"}
+    (out / "grpo_seed0" / "results.json").write_text(json.dumps({**results["grpo"], "model_args": elsewhere}))
+    now = re.escape(results["grpo"]["model_args"]["resolved_model"])
+    with pytest.raises(SystemExit, match=f"grpo_seed0 .*started from /old/cache/tiny-vlm-0, but its recipe now starts "
+                                         f"from {now} "):
+        cli([path, "--list"])
 
     conflicting = _sweep(tmp_path, {"grpo": {"recipe": "recipes/base.yaml", "set": {"beta": 0.5}}})
     with pytest.raises(SystemExit, match="grpo_seed0 holds a run with another configuration .*config.beta: 0.04"):

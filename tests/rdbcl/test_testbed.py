@@ -6,6 +6,7 @@ import json
 import math
 import re
 import shutil
+from pathlib import Path
 
 import pytest
 from suite_recipes import RECIPES
@@ -22,7 +23,8 @@ RL_RECIPE = str(RECIPES / "digit_reasoning" / "rl.yaml")
 
 def _run(out, monkeypatch, mini_reasoning_base, *recipe_and_method):
     # no model given: the stream's own base (``reasoning``), here the miniature π₀
-    monkeypatch.setitem(rdbcl.modeling.EMBEDDED_MODELS, "reasoning", lambda: (mini_reasoning_base, 0.0))
+    monkeypatch.setitem(rdbcl.modeling.EMBEDDED_MODELS, "reasoning", rdbcl.modeling.EmbeddedModel(
+        lambda: Path(mini_reasoning_base), lambda: (mini_reasoning_base, 0.0)))
     stream_args, args, model_args = parse_args([
         *recipe_and_method, "--n_train", "16", "--n_eval", "6",
         "--max_steps", "2", "--per_device_train_batch_size", "8", "--num_generations", "4",
@@ -109,5 +111,14 @@ def test_bootstrap_interval_covers_the_estimate_and_shrinks_with_more_rows():
 def test_an_unknown_embedded_base_is_refused_by_name():
     from trl import ModelConfig
 
-    with pytest.raises(ValueError, match=r"unknown embedded model 'nope'; choose one of \['reasoning', 'tiny'\]"):
-        rdbcl.modeling.resolve_model_path(ModelConfig(), "nope")
+    for where in (rdbcl.modeling.resolve_model_path, rdbcl.modeling.planned_model_path):
+        with pytest.raises(ValueError, match=r"unknown embedded model 'nope'; choose one of \['reasoning', 'tiny'\]"):
+            where(ModelConfig(), "nope")
+
+
+def test_the_planned_start_is_where_the_built_base_lands(tiny_model_path):
+    """What ``rdbcl-sweep`` checks a finished run against, computed without building anything."""
+    from trl import ModelConfig
+
+    assert rdbcl.modeling.planned_model_path(ModelConfig(), "tiny") == tiny_model_path
+    assert rdbcl.modeling.planned_model_path(ModelConfig(model_name_or_path="org/model"), "tiny") == "org/model"
