@@ -39,6 +39,27 @@ def test_build_is_deterministic_for_a_seed_and_cached(tmp_path):
     assert not list((tmp_path / "a").glob("*.tmp*"))  # built in a temporary directory, then renamed
 
 
+def test_activation_checkpointing_would_change_only_the_time(tmp_path, monkeypatch):
+    """The build turns TRL's activation checkpointing off (a quarter of each step on CPU) without a new cache name:
+    with it on, the same recipe gives bit-identical weights."""
+    import trl
+
+    real, seen = trl.SFTConfig, []
+
+    def checkpointed(**kwargs):
+        config = real(**{**kwargs, "activation_checkpointing": True})
+        seen.append(config.gradient_checkpointing)
+        return config
+
+    with pytest.warns(UserWarning, match="π₀ missed skills"):
+        plain, _ = ensure_reasoning_base(MINI, tmp_path / "plain")
+        monkeypatch.setattr(trl, "SFTConfig", checkpointed)
+        recomputed, _ = ensure_reasoning_base(MINI, tmp_path / "recomputed")
+    assert seen == [True]
+    a, b = _weights(plain), _weights(recomputed)
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
 def test_another_seed_or_setting_is_another_model(tmp_path):
     import dataclasses
 
