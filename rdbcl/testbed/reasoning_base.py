@@ -140,7 +140,8 @@ def _pretrain_stages(recipe: ReasoningBaseRecipe, out: Path) -> dict:
         save_strategy="no",
         completion_only_loss=True,
         # TRL's default recomputes activations in the backward pass: for a 4.9M-parameter model that saves no memory
-        # worth having and cost a quarter of each step; the weights are bit-identical without it (README, "π₀")
+        # worth having, and the foundation stage took 628 s with it against 552 s without, to bit-identical weights
+        # (README, "Redesigning π₀")
         activation_checkpointing=False,
         max_length=None,
         dataset_num_proc=None,

@@ -40,8 +40,8 @@ def test_build_is_deterministic_for_a_seed_and_cached(tmp_path):
 
 
 def test_activation_checkpointing_would_change_only_the_time(tmp_path, monkeypatch):
-    """The build turns TRL's activation checkpointing off (a quarter of each step on CPU) without a new cache name:
-    with it on, the same recipe gives bit-identical weights."""
+    """The build turns TRL's activation checkpointing off (12 % of the full build's foundation stage on 2 cores)
+    without a new cache name: with it on, the same recipe gives bit-identical weights."""
     import trl
 
     real, seen = trl.SFTConfig, []
