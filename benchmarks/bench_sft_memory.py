@@ -30,7 +30,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--methods", nargs="+", default=["lwf", "ewc", "replay"])
     opts = parser.parse_args()
-    from rdbcl.tiny_vlm import ensure_tiny_vlm
+    from rdbcl.models.tiny_vlm import ensure_tiny_vlm
 
     path, _ = ensure_tiny_vlm()
     from transformers import AutoModelForImageTextToText

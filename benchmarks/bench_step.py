@@ -61,9 +61,9 @@ def worker(kind: str, extra: list[str], steps: int, warmup: int, out_dir: str) -
     from trl import GRPOTrainer
 
     import reward_fns
-    from rdbcl.modeling import load_policy, load_processor
-    from rdbcl.rdbcl_trainer import RDBCLTrainer
-    from rdbcl.tiny_vlm import ensure_tiny_vlm
+    from rdbcl.models.loading import load_policy, load_processor
+    from rdbcl.models.tiny_vlm import ensure_tiny_vlm
+    from rdbcl.rl.rdbcl_trainer import RDBCLTrainer
     from rdbcl.train import parse_args, use_cpu_cores
     from task_streams import get_stream
 

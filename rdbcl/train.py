@@ -14,67 +14,12 @@ if __name__ == "__main__" and not __package__:
     # Run as a script (`accelerate launch rdbcl/train.py`): import the installed package, not its sibling files.
     sys.path[0] = str(Path(__file__).resolve().parents[1])
 
-from trl import ModelConfig, TrlParser  # noqa: E402
 
-from rdbcl.config import ContinualConfig, StreamArguments  # noqa: E402
-
-
-DEFAULT_RECIPE = Path(__file__).resolve().parents[1] / "launch" / "recipes" / "default.yaml"
-
-
-class RecipeError(ValueError):
-    """A recipe or command line that cannot configure a run; raised before anything is trained or written."""
-
-
-class _Parser(TrlParser):
-    def error(self, message: str):  # argparse would print the whole usage and exit; name the field instead
-        raise RecipeError(message)
-
-
-def parse_args(argv: list[str] | None = None) -> tuple[StreamArguments, ContinualConfig, ModelConfig]:
-    """Parse ``--config recipe.yaml`` plus CLI overrides; with no arguments at all, the embedded default recipe."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or (argv[0].startswith("--") and "--config" not in argv and _only_overrides(argv)):
-        if not DEFAULT_RECIPE.is_file():
-            raise FileNotFoundError(f"The default recipe {DEFAULT_RECIPE} is missing; pass --config RECIPE.yaml.")
-        argv = ["--config", str(DEFAULT_RECIPE), *argv]
-    _check_recipe_file(argv)
-    parser = _Parser((StreamArguments, ContinualConfig, ModelConfig))
-    try:
-        return parser.parse_args_and_config(argv)
-    except RecipeError:
-        raise
-    except (ValueError, TypeError) as err:
-        raise RecipeError(str(err)) from err
-
-
-def _check_recipe_file(argv: list[str]) -> None:
-    """The ``--config`` file exists and is a YAML mapping (TRL's parser would raise a bare OSError or YAMLError)."""
-    import yaml
-
-    if "--config" not in argv:
-        return
-    at = argv.index("--config")
-    if at + 1 >= len(argv):
-        raise RecipeError("--config: expected the path of a recipe (.yaml).")
-    path = Path(argv[at + 1]).expanduser()
-    try:
-        data = yaml.safe_load(path.read_text())
-    except OSError as err:
-        raise RecipeError(f"--config: cannot read the recipe {str(path)!r}: {err.strerror or err}") from err
-    except yaml.YAMLError as err:
-        raise RecipeError(f"--config: {path} is not valid YAML: {' '.join(str(err).split())}") from err
-    if not isinstance(data, dict):
-        raise RecipeError(f"--config: {path} must hold a mapping of fields, got {type(data).__name__}.")
-
-
-def _only_overrides(argv: list[str]) -> bool:
-    """CLI overrides without a recipe apply on top of the default recipe (e.g. ``--max_steps 5``)."""
-    return "--stream" not in argv
+from rdbcl.run.recipe import RecipeError, parse_args  # noqa: E402
 
 
 def print_summary(results: dict) -> None:
-    from rdbcl.report import matrix_table, metrics_table, task_table
+    from rdbcl.run.report import matrix_table, metrics_table, task_table
 
     print("\nAccuracy matrix (%): row = after training that task, column = evaluated task")
     print(matrix_table(results))
@@ -113,7 +58,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     from accelerate import PartialState
 
-    from rdbcl.loop import StreamRunner
+    from rdbcl.run.loop import StreamRunner
 
     results = StreamRunner(stream_args, args, model_args).run()
     if PartialState().is_main_process:
@@ -127,8 +72,8 @@ USAGE_ERROR = 2  # argparse's exit status for a command line (here also a recipe
 def _one_line_errors() -> dict[type[Exception], str]:
     """Errors in what the user gave (recipe, model path, stream file, data rows, run directory), each reported as one
     line; anything else is a bug or a runtime failure and keeps its traceback."""
-    from rdbcl.modeling import ModelPathError
-    from rdbcl.run_dir import RunMismatchError
+    from rdbcl.models.loading import ModelPathError
+    from rdbcl.run.run_dir import RunMismatchError
     from task_streams.data_error import DataError
     from task_streams.spec import StreamSpecError
 

@@ -86,7 +86,8 @@ def score(fn: Callable, **kwargs) -> list:
     return asyncio.run(result) if inspect.isawaitable(result) else result
 
 
-ENCODED_COLUMNS = "json_columns"  # per row: columns a multi-task dataset holds as JSON text (rdbcl.replay_buffer)
+# per row: columns a multi-task dataset holds as JSON text (rdbcl.methods.replay_buffer)
+ENCODED_COLUMNS = "json_columns"
 
 
 def decoded(columns: dict) -> dict:

@@ -71,7 +71,7 @@ class Task:
 class TaskStream:
     """An ordered list of tasks. ``base_model`` names the embedded model a run starts from when no
     ``model_name_or_path`` is given: ``tiny`` (the tiny VLM with random weights) or ``reasoning`` (the reasoning
-    testbed's pretrained π₀, see ``rdbcl.modeling.EMBEDDED_MODELS``)."""
+    testbed's pretrained π₀, see ``rdbcl.models.loading.EMBEDDED_MODELS``)."""
 
     name: str
     tasks: list[Task]

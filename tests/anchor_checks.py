@@ -7,7 +7,7 @@ from pathlib import Path
 
 import torch
 
-from rdbcl.modeling import load_policy, save_policy
+from rdbcl.models.loading import load_policy, save_policy
 
 
 # what any family's processor puts beside the token ids of a GRPO batch (pixel values, grids, masks, token types)

@@ -9,7 +9,7 @@ import pytest
 
 @pytest.fixture(scope="session")
 def tiny_model_path() -> str:
-    from rdbcl.tiny_vlm import ensure_tiny_vlm
+    from rdbcl.models.tiny_vlm import ensure_tiny_vlm
 
     path, _ = ensure_tiny_vlm()
     return str(path)
@@ -42,7 +42,7 @@ def model_family(tmp_path_factory):
 @pytest.fixture(scope="session")
 def mini_reasoning_base(tmp_path_factory) -> str:
     """The reasoning testbed's π₀ built by its real builder with a few rows and steps (the real one takes minutes),
-    once per session; tests put it in place of ``rdbcl.modeling.EMBEDDED_MODELS["reasoning"]``."""
+    once per session; tests put it in place of ``rdbcl.models.loading.EMBEDDED_MODELS["reasoning"]``."""
     from rdbcl.testbed.reasoning_base import ReasoningBaseRecipe, ensure_reasoning_base
     from task_streams.digit_reasoning import FoundationMix
 

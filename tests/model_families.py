@@ -1,10 +1,10 @@
 """Tiny random checkpoints of the model families users bring, built offline from transformers' config classes and
 saved to disk as each family's stock processor saves them (its processor class, image-processor settings, special
-tokens and chat template), so the suite loads them through ``rdbcl.modeling`` like hub checkpoints.
+tokens and chat template), so the suite loads them through ``rdbcl.models.loading`` like hub checkpoints.
 
 Each builder writes one family into a directory and returns it; ``tests/conftest.py`` caches them per test session
 (``model_family``). Dimensions are a few layers, hidden size ≤ 64, a byte-level vocabulary of a few hundred words
-(``rdbcl.tiny_vlm.chat_tokenizer``) and 32–56 px images, so a GRPO step takes well under a second on CPU.
+(``rdbcl.models.tiny_vlm.chat_tokenizer``) and 32–56 px images, so a GRPO step takes well under a second on CPU.
 
 Qwen2-VL and Qwen2.5-VL cannot be built with their stock processors without torchvision (their video processors need
 it), so their processor files are written as the stock processors write them: Qwen2-VL in transformers 5's layout
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import torch
 
-from rdbcl.tiny_vlm import chat_tokenizer, tokenizer_corpus
+from rdbcl.models.tiny_vlm import chat_tokenizer, tokenizer_corpus
 
 
 VOCAB = 400

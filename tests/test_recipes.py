@@ -6,7 +6,8 @@ import pytest
 import torch
 import yaml
 
-from rdbcl.train import DEFAULT_RECIPE, RecipeError, main, parse_args
+from rdbcl.run.recipe import DEFAULT_RECIPE, RecipeError, parse_args
+from rdbcl.train import main
 
 
 RECIPES = sorted((Path(__file__).resolve().parents[1] / "launch" / "recipes").rglob("*.yaml"))
@@ -57,6 +58,11 @@ def _bad_recipe(tmp_path, **changes):
 
 @pytest.mark.parametrize("changes, field_name", [
     ({"method": "sgd_magic"}, "method"),
+    ({"rp_estimator": "oracle"}, "rp_estimator"),
+    ({"beta_schedule": "cubic"}, "beta_schedule"),
+    ({"beta_direction": "sideways"}, "beta_direction"),
+    ({"rp_span": "prompt"}, "rp_span"),
+    ({"replay_strategy": "lifo"}, "replay_strategy"),
     ({"warm_start_steps": "many"}, "warm_start_steps"),
     ({"eval_batch_size": [1, 2]}, "eval_batch_size"),
     ({"eval_before_stream": 3}, "eval_before_stream"),
@@ -87,3 +93,15 @@ def test_cli_prints_one_line_and_exits_2(tmp_path, monkeypatch, capsys):
     assert exit_info.value.code == 2
     [line] = [line for line in capsys.readouterr().err.splitlines() if line.startswith("rdbcl-train")]
     assert line.startswith("rdbcl-train: configuration error: method: unknown method 'nope'")
+
+
+def test_a_config_built_in_code_is_checked_when_its_run_starts(tmp_path):
+    """``ContinualConfig`` cannot check the names the layers above it register, so the stream loop does, before
+    anything is built or written."""
+    from rdbcl.run.loop import StreamRunner
+
+    stream_args, args, model_args = parse_args(["--config", str(_bad_recipe(tmp_path))])
+    args.rp_span = "prompt"
+    with pytest.raises(ValueError, match="rp_span: unknown span 'prompt'"):
+        StreamRunner(stream_args, args, model_args)
+    assert not (tmp_path / "run").exists()

@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-import rdbcl.modeling
-from rdbcl.loop import StreamRunner
+import rdbcl.models.loading
 from rdbcl.methods import available_methods, get_method
 from rdbcl.methods.grpo import GRPOMethod
+from rdbcl.run.loop import StreamRunner
 from rdbcl.train import parse_args
 from task_streams import get_stream
 
@@ -80,8 +80,8 @@ def test_recipe_runs_in_miniature(recipe, tmp_path, request, monkeypatch):
         argv += ["--data_root", request.getfixturevalue("coin_root")]
     if raw["stream"] == "digit_reasoning" and not model:  # the stream's own base π₀, in miniature
         base = request.getfixturevalue("mini_reasoning_base")
-        monkeypatch.setitem(rdbcl.modeling.EMBEDDED_MODELS, "reasoning",
-                            rdbcl.modeling.EmbeddedModel(lambda: Path(base), lambda: (base, 0.0)))
+        monkeypatch.setitem(rdbcl.models.loading.EMBEDDED_MODELS, "reasoning",
+                            rdbcl.models.loading.EmbeddedModel(lambda: Path(base), lambda: (base, 0.0)))
     stream_args, args, model_args = parse_args(argv)
     assert (args.method, stream_args.stream) == (raw["method"], raw["stream"])  # the recipe's own, unchanged
     full = get_stream(stream_args.stream, **stream_args.stream_kwargs())

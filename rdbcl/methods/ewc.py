@@ -11,8 +11,8 @@ from itertools import islice
 
 from rdbcl.methods.base import TaskContext, register_method
 from rdbcl.methods.sft import SFTMethod
-from rdbcl.penalties import EWCPenalty, diagonal_fisher
-from rdbcl.sft_trainer import ContinualSFTTrainer, Penalty
+from rdbcl.sft.penalties import EWCPenalty, diagonal_fisher
+from rdbcl.sft.trainer import ContinualSFTTrainer, Penalty
 
 
 @register_method

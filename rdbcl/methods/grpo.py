@@ -6,7 +6,7 @@ from statistics import mean
 from typing import TYPE_CHECKING
 
 from rdbcl.methods.base import ContinualMethod, TaskContext, merged, register_method
-from rdbcl.trainer import ContinualGRPOTrainer
+from rdbcl.rl.trainer import ContinualGRPOTrainer
 
 
 if TYPE_CHECKING:

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from rdbcl.methods.base import TaskContext, register_method
 from rdbcl.methods.sft import SFTMethod, previous_policy
-from rdbcl.penalties import DistillationPenalty
-from rdbcl.sft_trainer import Penalty
+from rdbcl.sft.penalties import DistillationPenalty
+from rdbcl.sft.trainer import Penalty
 
 
 @register_method

@@ -4,7 +4,7 @@ language model, each rescaled by an adaptive weight, plus a cross-modal consiste
 Our formalisation (the rescaling is not specified beyond "adaptive per-module weights"): group g's Fisher is
 multiplied by ``mean(F) / mean(F_g)``, so that each module's penalty is on the same scale whatever the magnitude of
 its gradients — the small projector is not drowned by the language model. ``mm_adaptive: false`` keeps plain EWC
-weights. The consistency term (``rdbcl/penalties/consistency.py``, weight ``mm_consistency_weight``) keeps a frozen
+weights. The consistency term (``rdbcl/sft/penalties/consistency.py``, weight ``mm_consistency_weight``) keeps a frozen
 π_{k−1} in memory, as LwF does.
 """
 
@@ -15,8 +15,8 @@ import torch
 from rdbcl.methods.base import TaskContext, register_method
 from rdbcl.methods.ewc import EWCMethod
 from rdbcl.methods.sft import previous_policy
-from rdbcl.penalties.consistency import CrossModalConsistency
-from rdbcl.sft_trainer import ContinualSFTTrainer, Penalty
+from rdbcl.sft.penalties.consistency import CrossModalConsistency
+from rdbcl.sft.trainer import ContinualSFTTrainer, Penalty
 
 
 GROUPS = ("vision", "projector", "language")

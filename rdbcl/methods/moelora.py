@@ -1,5 +1,5 @@
 """``moelora``: MoELoRA — LoRA experts with a token-level router on the target projections, trained through the
-whole stream (the base model stays frozen). See ``rdbcl/moelora.py``."""
+whole stream (the base model stays frozen). See ``rdbcl/sft/moelora.py``."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import torch
 
 from rdbcl.methods.base import TaskContext, register_method
 from rdbcl.methods.sft import SFTMethod
-from rdbcl.moelora import inject_moelora
-from rdbcl.sft_trainer import ContinualSFTTrainer
+from rdbcl.sft.moelora import inject_moelora
+from rdbcl.sft.trainer import ContinualSFTTrainer
 
 
 def _targets(args) -> list[str]:

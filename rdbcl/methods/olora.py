@@ -11,8 +11,8 @@ import torch
 
 from rdbcl.methods.base import TaskContext, register_method
 from rdbcl.methods.sft import SFTMethod
-from rdbcl.penalties.orthogonality import OrthogonalityPenalty, lora_down_weights
-from rdbcl.sft_trainer import ContinualSFTTrainer, Penalty
+from rdbcl.sft.penalties.orthogonality import OrthogonalityPenalty, lora_down_weights
+from rdbcl.sft.trainer import ContinualSFTTrainer, Penalty
 
 
 class _LoRAL2:

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from rdbcl.methods.base import TaskContext, register_method
 from rdbcl.methods.grpo import GRPOMethod
-from rdbcl.rapo_trainer import RaPOTrainer
-from rdbcl.retention import CrossTaskNormalizer
+from rdbcl.rl.rapo_trainer import RaPOTrainer
+from rdbcl.rl.retention import CrossTaskNormalizer
 
 
 @register_method

@@ -5,7 +5,7 @@ from __future__ import annotations
 import reward_fns
 from rdbcl.methods.base import TaskContext, register_method
 from rdbcl.methods.grpo import GRPOMethod
-from rdbcl.rdbcl_trainer import RDBCLTrainer
+from rdbcl.rl.rdbcl_trainer import RDBCLTrainer
 
 
 @register_method

@@ -6,9 +6,9 @@ from __future__ import annotations
 from datasets import Dataset
 
 from rdbcl.methods.base import TaskContext, register_method
+from rdbcl.methods.replay_buffer import ReplayBuffer
 from rdbcl.methods.sft import SFTMethod
-from rdbcl.replay_buffer import ReplayBuffer
-from rdbcl.warm_start import to_sft_dataset
+from rdbcl.methods.warm_start import to_sft_dataset
 
 
 class Replaying:

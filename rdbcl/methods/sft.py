@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 from datasets import Dataset
 
 from rdbcl.methods.base import ContinualMethod, TaskContext, merged, register_method
-from rdbcl.modeling import policy_class
-from rdbcl.sft_trainer import ContinualSFTTrainer, Penalty
-from rdbcl.warm_start import sft_args, to_sft_dataset
+from rdbcl.methods.warm_start import sft_args, to_sft_dataset
+from rdbcl.models.loading import policy_class
+from rdbcl.sft.trainer import ContinualSFTTrainer, Penalty
 
 
 if TYPE_CHECKING:

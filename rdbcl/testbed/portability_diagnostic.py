@@ -31,9 +31,10 @@ import torch
 from tqdm.auto import tqdm
 
 import reward_fns
-from rdbcl.evaluate import evaluate_task, generate_answers, per_sample_images, processor_inputs
-from rdbcl.modeling import tokenizer_of
-from rdbcl.reasoning_span import reasoning_prefix, span_range
+from rdbcl.models.generation import generate_answers, per_sample_images, processor_inputs
+from rdbcl.models.loading import tokenizer_of
+from rdbcl.rl.reasoning_span import reasoning_prefix, span_range
+from rdbcl.run.evaluate import evaluate_task
 
 
 SIGNALS = {"reasoning_likelihood": "reasoning", "prefix_transfer": "reasoning", "anchor_pass_rate": "answer",
@@ -157,8 +158,8 @@ def diagnose(run_dir: Path | str, rollouts: int = 4, n_boot: int = 1000, max_new
     from trl import ModelConfig
 
     from rdbcl.config import StreamArguments
-    from rdbcl.modeling import load_policy, load_processor
-    from rdbcl.run_dir import RunDirectory
+    from rdbcl.models.loading import load_policy, load_processor
+    from rdbcl.run.run_dir import RunDirectory
     from task_streams import get_stream
 
     run_dir = Path(run_dir)

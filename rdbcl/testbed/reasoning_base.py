@@ -27,7 +27,14 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from rdbcl.tiny_vlm import CHAT_TEMPLATE, DEFAULT_CACHE, IMAGE_PROCESSOR, TinyVLMSpec, build_model, build_processor
+from rdbcl.models.tiny_vlm import (
+    CHAT_TEMPLATE,
+    DEFAULT_CACHE,
+    IMAGE_PROCESSOR,
+    TinyVLMSpec,
+    build_model,
+    build_processor,
+)
 from task_streams.digit_pairs import digit_pairs, pair_image
 from task_streams.digit_reasoning import FoundationMix, corpus, foundation_mix, foundation_skills
 
@@ -117,7 +124,7 @@ def _pretrain(recipe: ReasoningBaseRecipe, out: Path) -> dict:
 def _pretrain_stages(recipe: ReasoningBaseRecipe, out: Path) -> dict:
     from trl import SFTConfig
 
-    from rdbcl.sft_trainer import ContinualSFTTrainer
+    from rdbcl.sft.trainer import ContinualSFTTrainer
 
     processor = build_processor(recipe.model, corpus(recipe.mix))
     model = build_model(recipe.model, processor)
@@ -162,7 +169,8 @@ def measure_skills(model, processor, mix: FoundationMix, n: int = 100) -> dict[s
     them, about the skills below ``SKILL_FLOOR``."""
     import warnings
 
-    from rdbcl.evaluate import evaluate_task, tokenizer_of
+    from rdbcl.models.loading import tokenizer_of
+    from rdbcl.run.evaluate import evaluate_task
 
     tokenizer = tokenizer_of(processor)
     side, tokenizer.padding_side = tokenizer.padding_side, "left"

@@ -34,8 +34,8 @@ def on_nth_call(owner, name: str, n: int, before=None) -> None:
 
 def main() -> None:
     point, n, argv = sys.argv[1], int(sys.argv[2]), sys.argv[4:]
-    import rdbcl.loop as loop
-    from rdbcl.trainer import ContinualGRPOTrainer
+    import rdbcl.run.loop as loop
+    from rdbcl.rl.trainer import ContinualGRPOTrainer
 
     if point == "train":
         on_nth_call(ContinualGRPOTrainer, "training_step", n)

@@ -7,9 +7,9 @@ from suite_recipes import EMBEDDED
 
 from rdbcl.methods import TaskContext
 from rdbcl.methods.grpo import GRPOMethod
-from rdbcl.modeling import load_policy, load_processor
+from rdbcl.methods.warm_start import warm_start
+from rdbcl.models.loading import load_policy, load_processor
 from rdbcl.train import parse_args
-from rdbcl.warm_start import warm_start
 
 
 @pytest.mark.parametrize("peft", [False, True], ids=["full", "lora"])

@@ -7,8 +7,8 @@ import statistics
 
 import pytest
 
-from rdbcl.compare import CompareError, cli, compare, per_task_forgetting
-from rdbcl.metrics import summarize
+from rdbcl.run.compare import CompareError, cli, compare, per_task_forgetting
+from rdbcl.run.metrics import summarize
 
 
 def _run(root, name: str, method: str, seed: int, acc, beta: float = 0.04, tasks=("a", "b", "c"), complete=True):
@@ -66,7 +66,7 @@ def test_refuses_different_streams_incomplete_runs_and_non_runs(tmp_path):
 def test_paired_differences_to_constant_beta_grpo_on_shared_seeds(tmp_path, capsys):
     from scipy.stats import t
 
-    from rdbcl.compare import paired_interval
+    from rdbcl.run.compare import paired_interval
 
     grpo = [A0, A1, B0]
     other = [B0, A0, A1, A0]  # seed 3 has no grpo run: left out of the pairs

@@ -6,8 +6,8 @@ import pytest
 from suite_recipes import EMBEDDED
 
 from rdbcl.config import ContinualConfig, StreamArguments
-from rdbcl.loop import StreamRunner
-from rdbcl.metrics import summarize
+from rdbcl.run.loop import StreamRunner
+from rdbcl.run.metrics import summarize
 from rdbcl.train import parse_args
 
 

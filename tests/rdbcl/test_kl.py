@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from rdbcl.kl import RunningStats, gate, per_sample_beta, robust_center_spread
+from rdbcl.rl.kl import RunningStats, gate, per_sample_beta, robust_center_spread
 
 
 RP = torch.tensor([0.1, 0.4, 0.5, 0.6, 0.9])

@@ -2,7 +2,7 @@
 
 import pytest
 
-from rdbcl.metrics import summarize
+from rdbcl.run.metrics import summarize
 
 
 def test_three_task_matrix_by_hand():

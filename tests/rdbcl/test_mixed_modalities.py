@@ -12,13 +12,14 @@ from pathlib import Path
 import pytest
 import torch
 
-from rdbcl.evaluate import evaluate_task, generate_answers, per_sample_images, processor_inputs
-from rdbcl.loop import StreamRunner
-from rdbcl.modeling import load_policy, load_processor
-from rdbcl.replay_buffer import ReplayBuffer
-from rdbcl.sft_trainer import ImageListCollator
+from rdbcl.methods.replay_buffer import ReplayBuffer
+from rdbcl.methods.warm_start import to_sft_dataset
+from rdbcl.models.generation import generate_answers, per_sample_images, processor_inputs
+from rdbcl.models.loading import load_policy, load_processor
+from rdbcl.run.evaluate import evaluate_task
+from rdbcl.run.loop import StreamRunner
+from rdbcl.sft.trainer import ImageListCollator
 from rdbcl.train import parse_args
-from rdbcl.warm_start import to_sft_dataset
 from reward_fns.routing import decoded
 from task_streams import Task, TaskStream
 
@@ -221,7 +222,7 @@ def test_stock_processor_conventions_take_mixed_batches(tmp_path, model_family, 
     from trl import GRPOConfig, ModelConfig
     from trl.trainer.sft_trainer import DataCollatorForVisionLanguageModeling
 
-    from rdbcl.trainer import ContinualGRPOTrainer
+    from rdbcl.rl.trainer import ContinualGRPOTrainer
 
     torch.manual_seed(0)
     path = model_family(family)

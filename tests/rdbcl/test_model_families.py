@@ -21,13 +21,13 @@ from transformers import AutoModelForImageTextToText
 from transformers.utils import is_torchvision_available
 from trl import ModelConfig, get_peft_config
 
-from rdbcl.evaluate import per_sample_images, processor_inputs
-from rdbcl.loop import StreamRunner
 from rdbcl.methods import TaskContext
 from rdbcl.methods.grpo import GRPOMethod
-from rdbcl.modeling import load_policy, load_processor
+from rdbcl.methods.warm_start import warm_start
+from rdbcl.models.generation import per_sample_images, processor_inputs
+from rdbcl.models.loading import load_policy, load_processor
+from rdbcl.run.loop import StreamRunner
 from rdbcl.train import parse_args
-from rdbcl.warm_start import warm_start
 from task_streams import TaskStream
 
 

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from rdbcl.portability import (
+from rdbcl.rl.portability import (
     PortabilityInputs,
     available_estimators,
     get_estimator,

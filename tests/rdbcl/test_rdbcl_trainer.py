@@ -10,7 +10,7 @@ from trl import GRPOTrainer, get_peft_config
 import reward_fns
 from rdbcl.methods import TaskContext
 from rdbcl.methods.rdbcl import RDBCLMethod
-from rdbcl.modeling import load_policy, load_processor
+from rdbcl.models.loading import load_policy, load_processor
 from rdbcl.train import parse_args
 
 
@@ -115,7 +115,7 @@ def test_zero_beta_range_is_plain_grpo(tmp_path, tiny_model_path, two_task_strea
 @pytest.mark.parametrize("peft", [False, True], ids=["full", "lora"])
 def test_anchor_pass_rate_samples_the_anchor_once_per_prompt(tmp_path, tiny_model_path, two_task_stream,
                                                              monkeypatch, peft):
-    import rdbcl.evaluate
+    import rdbcl.models.generation
 
     calls = []
     rows = [two_task_stream.tasks[0].train[i] for i in range(2)]
@@ -128,7 +128,7 @@ def test_anchor_pass_rate_samples_the_anchor_once_per_prompt(tmp_path, tiny_mode
         return [f"<answer>{rows[j]['answer'] if s < right[j] else 'none'}</answer>"
                 for j in range(len(prompts)) for s in range(num_samples)]
 
-    monkeypatch.setattr(rdbcl.evaluate, "generate_answers", fake_generate)
+    monkeypatch.setattr(rdbcl.models.generation, "generate_answers", fake_generate)
     extra = ["--rp_estimator", "anchor_pass_rate", "--rp_anchor_rollouts", "4", *(LORA if peft else [])]
     trainer, _, out = _setup(tmp_path, tiny_model_path, two_task_stream, *extra)
     assert len(calls) == 1 and calls[0]["n"] == 2 and calls[0]["k"] == 4  # 8 rows, 2 distinct prompts

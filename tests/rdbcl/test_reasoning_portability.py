@@ -13,13 +13,13 @@ from suite_recipes import EMBEDDED
 from trl import get_peft_config
 
 import reward_fns
-from rdbcl.evaluate import generate_answers
-from rdbcl.loop import StreamRunner
 from rdbcl.methods import TaskContext
 from rdbcl.methods.rdbcl import RDBCLMethod
-from rdbcl.modeling import load_policy, load_processor
-from rdbcl.portability import PortabilityInputs, anchor_likelihood, prefix_transfer
-from rdbcl.reasoning_span import reasoning_prefix, span_range, span_token_mask
+from rdbcl.models.generation import generate_answers
+from rdbcl.models.loading import load_policy, load_processor
+from rdbcl.rl.portability import PortabilityInputs, anchor_likelihood, prefix_transfer
+from rdbcl.rl.reasoning_span import reasoning_prefix, span_range, span_token_mask
+from rdbcl.run.loop import StreamRunner
 from rdbcl.train import RecipeError, parse_args
 
 

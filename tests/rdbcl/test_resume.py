@@ -85,8 +85,8 @@ def test_rapo_continues_with_the_same_cross_task_spread(tmp_path):
 
 
 def test_a_different_configuration_is_refused_with_the_differences(tmp_path):
-    from rdbcl.loop import run_config
-    from rdbcl.run_dir import RunDirectory
+    from rdbcl.run.loop import run_config
+    from rdbcl.run.run_dir import RunDirectory
     from rdbcl.train import parse_args
 
     out = tmp_path / "run"
@@ -107,10 +107,10 @@ def test_a_methods_cross_task_state_is_restored_when_a_run_continues(tmp_path, t
 
     import torch
 
-    from rdbcl.loop import StreamRunner
     from rdbcl.methods import register_method
     from rdbcl.methods.base import _METHODS
     from rdbcl.methods.grpo import GRPOMethod
+    from rdbcl.run.loop import StreamRunner
     from rdbcl.train import parse_args
 
     class Remembering(GRPOMethod):

@@ -10,7 +10,7 @@ import pytest
 import torch
 from suite_recipes import EMBEDDED
 
-from rdbcl.loop import StreamRunner
+from rdbcl.run.loop import StreamRunner
 from rdbcl.train import parse_args
 
 
@@ -62,7 +62,7 @@ def test_grpo_replay_mixes_earlier_prompts_scored_by_their_own_rewards(tmp_path,
 # -------------------------------------------------------------------------------------------------------------- RaPO
 def test_drift_is_the_one_sided_mean_log_ratio_over_completion_tokens():
 
-    from rdbcl.retention import trajectory_drift
+    from rdbcl.rl.retention import trajectory_drift
 
     policy = torch.tensor([[-1.0, -1.0, -1.0], [-0.2, -0.4, -5.0], [-2.0, -2.0, -2.0]])
     anchor = torch.tensor([[-2.0, -1.5, -1.0], [-1.2, -0.4, -0.1], [-1.0, -1.0, -1.0]])
@@ -73,7 +73,7 @@ def test_drift_is_the_one_sided_mean_log_ratio_over_completion_tokens():
 
 def test_retention_reward_decays_exponentially_with_drift():
 
-    from rdbcl.retention import retention_reward
+    from rdbcl.rl.retention import retention_reward
 
     assert retention_reward(torch.tensor([0.0, 0.05, 0.5]), alpha=20.0).tolist() == pytest.approx(
         [1.0, math.exp(-1.0), math.exp(-10.0)])
@@ -81,7 +81,7 @@ def test_retention_reward_decays_exponentially_with_drift():
 
 def test_ctan_divides_group_centred_rewards_by_a_bias_corrected_running_spread():
 
-    from rdbcl.retention import CrossTaskNormalizer
+    from rdbcl.rl.retention import CrossTaskNormalizer
 
     ctan = CrossTaskNormalizer(decay=0.9, eps=0.0)
     # step 1: groups [1, 0] and [1, 1]; batch std (Bessel) of [1, 0, 1, 1] = 0.5; σ̂ = 0.1·0.5 / (1 − 0.9) = 0.5
@@ -99,7 +99,7 @@ def test_ctan_divides_group_centred_rewards_by_a_bias_corrected_running_spread()
 
 def test_ctan_keeps_a_tied_groups_retention_bonus_small_where_group_std_would_inflate_it():
 
-    from rdbcl.retention import CrossTaskNormalizer, retention_reward
+    from rdbcl.rl.retention import CrossTaskNormalizer, retention_reward
 
     task = torch.tensor([1.0, 1.0, 0.0, 1.0])  # group 0 ties on the task reward; group 1 does not
     bonus = 0.5 * retention_reward(torch.tensor([0.0, 0.05, 0.0, 0.0]), alpha=20.0)
@@ -114,7 +114,7 @@ def test_ctan_keeps_a_tied_groups_retention_bonus_small_where_group_std_would_in
 
 def test_ctan_leaves_unscorable_rows_out_and_carries_its_state_across_tasks():
 
-    from rdbcl.retention import CrossTaskNormalizer
+    from rdbcl.rl.retention import CrossTaskNormalizer
 
     ctan = CrossTaskNormalizer(decay=0.5, eps=0.0)
     adv, _, sigma_batch = ctan.advantages(torch.tensor([1.0, float("nan"), 0.0, 2.0]), group_size=2)
@@ -131,8 +131,8 @@ def test_rapo_trainer_advantages_equal_the_hand_assembled_ones(tmp_path, tiny_mo
 
     from rdbcl.methods import TaskContext
     from rdbcl.methods.rapo import RaPOMethod
-    from rdbcl.modeling import load_policy, load_processor
-    from rdbcl.retention import CrossTaskNormalizer
+    from rdbcl.models.loading import load_policy, load_processor
+    from rdbcl.rl.retention import CrossTaskNormalizer
 
     _, args, model_args = parse_args([
         *EMBEDDED, "--method", "rapo", "--max_steps", "1", "--per_device_train_batch_size", "8", "--num_generations",

@@ -9,8 +9,8 @@ import torch
 from datasets import Dataset
 from suite_recipes import EMBEDDED
 
-from rdbcl.penalties import DistillationPenalty, EWCPenalty, diagonal_fisher
-from rdbcl.replay_buffer import ReplayBuffer
+from rdbcl.methods.replay_buffer import ReplayBuffer
+from rdbcl.sft.penalties import DistillationPenalty, EWCPenalty, diagonal_fisher
 
 
 # --------------------------------------------------------------------------------------------------------------- EWC
@@ -137,8 +137,8 @@ def test_consistency_is_zero_against_an_identical_model_and_positive_after_a_cha
     from PIL import Image
     from transformers import AutoModelForImageTextToText
 
-    from rdbcl.modeling import load_processor
-    from rdbcl.penalties import CrossModalConsistency, similarity_structure
+    from rdbcl.models.loading import load_processor
+    from rdbcl.sft.penalties import CrossModalConsistency, similarity_structure
     from task_streams import make_prompt
 
     processor = load_processor(tiny_model_path, __import__("trl").ModelConfig())
@@ -161,7 +161,7 @@ def test_consistency_is_zero_against_an_identical_model_and_positive_after_a_cha
 # ------------------------------------------------------------------------------------------------------ end to end
 @pytest.mark.parametrize("method", ["seq_ft", "replay", "ewc", "mm_ewc", "lwf"])
 def test_sft_methods_run_end_to_end(tmp_path, two_task_stream, method):
-    from rdbcl.loop import StreamRunner
+    from rdbcl.run.loop import StreamRunner
     from rdbcl.train import parse_args
 
     argv = [*EMBEDDED, "--method", method, "--max_steps", "3", "--warm_start_steps", "0",
@@ -191,7 +191,7 @@ def test_sft_methods_run_end_to_end(tmp_path, two_task_stream, method):
 
 
 def test_ewc_refuses_lora_with_a_clear_message(tmp_path, two_task_stream):
-    from rdbcl.loop import StreamRunner
+    from rdbcl.run.loop import StreamRunner
     from rdbcl.train import parse_args
 
     argv = [*EMBEDDED, "--method", "ewc", "--max_steps", "1", "--warm_start_steps", "0", "--use_peft", "true",
@@ -215,7 +215,7 @@ def test_replay_buffer_state_survives_a_resume():
 
 # ------------------------------------------------------------------------------------------------------------- O-LoRA
 def test_orthogonality_is_zero_for_orthogonal_subspaces_and_positive_otherwise():
-    from rdbcl.penalties.orthogonality import subspace_overlap
+    from rdbcl.sft.penalties.orthogonality import subspace_overlap
 
     eye = torch.eye(4)
     assert subspace_overlap(eye[2:], eye[:2]).item() == 0.0  # span{e3, e4} ⟂ span{e1, e2}
@@ -226,7 +226,7 @@ def test_orthogonality_is_zero_for_orthogonal_subspaces_and_positive_otherwise()
 def test_olora_penalty_reads_the_adapters_down_projections():
     from peft import LoraConfig, get_peft_model
 
-    from rdbcl.penalties.orthogonality import OrthogonalityPenalty, lora_down_weights
+    from rdbcl.sft.penalties.orthogonality import OrthogonalityPenalty, lora_down_weights
 
     torch.manual_seed(0)
     model = get_peft_model(torch.nn.Sequential(torch.nn.Linear(4, 4)), LoraConfig(r=2, target_modules=["0"]))
@@ -241,7 +241,7 @@ def test_olora_penalty_reads_the_adapters_down_projections():
 
 
 def test_olora_runs_end_to_end_with_lora(tmp_path, two_task_stream):
-    from rdbcl.loop import StreamRunner
+    from rdbcl.run.loop import StreamRunner
     from rdbcl.train import parse_args
 
     argv = [*EMBEDDED, "--method", "olora", "--max_steps", "2", "--warm_start_steps", "0", "--use_peft", "true",
@@ -258,7 +258,7 @@ def test_olora_runs_end_to_end_with_lora(tmp_path, two_task_stream):
 
 
 def test_olora_needs_lora(tmp_path, two_task_stream):
-    from rdbcl.loop import StreamRunner
+    from rdbcl.run.loop import StreamRunner
     from rdbcl.train import parse_args
 
     argv = [*EMBEDDED, "--method", "olora", "--max_steps", "1", "--warm_start_steps", "0",
@@ -269,7 +269,7 @@ def test_olora_needs_lora(tmp_path, two_task_stream):
 
 # ----------------------------------------------------------------------------------------------------------- MoELoRA
 def test_moelora_routes_with_gates_summing_to_one_and_gradients_reaching_the_experts():
-    from rdbcl.moelora import MoELoRALinear, inject_moelora
+    from rdbcl.sft.moelora import MoELoRALinear, inject_moelora
 
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Linear(6, 5), torch.nn.ReLU(), torch.nn.Linear(5, 3))
@@ -294,7 +294,7 @@ def test_moelora_routes_with_gates_summing_to_one_and_gradients_reaching_the_exp
 def test_moelora_runs_end_to_end_and_its_policies_load_as_plain_models(tmp_path, two_task_stream):
     from transformers import AutoModelForImageTextToText
 
-    from rdbcl.loop import StreamRunner
+    from rdbcl.run.loop import StreamRunner
     from rdbcl.train import parse_args
 
     argv = [*EMBEDDED, "--method", "moelora", "--max_steps", "2", "--warm_start_steps", "0",

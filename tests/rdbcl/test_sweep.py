@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from rdbcl.sweep import SweepError, cli, load_sweep, slurm_script, write_recipes
+from rdbcl.run.sweep import SweepError, cli, load_sweep, slurm_script, write_recipes
 
 
 BASE = {"stream": "embedded", "n_train": 16, "n_eval": 8, "method": "grpo", "beta": 0.04, "max_steps": 1,
@@ -75,6 +75,13 @@ def test_every_shipped_sweep_plans_valid_recipes(tmp_path, path):
     if path.name == "digit_reasoning.yaml":  # the testbed's comparison: RL alone against SFT, 3 seeds
         assert methods == {"grpo", "grpo_replay", "rdbcl", "seq_ft", "replay"} and len(sweep.seeds) == 3
         assert {r.recipe.get("beta") for r in sweep.runs if r.name.startswith("grpo")} == {0.04, 0.0}
+    elif path.name == "digit_reasoning_beta.yaml":  # β > 0 against β = 0 on more seeds, sharing the main sweep's runs
+        assert methods == {"grpo"} and sweep.seeds == [1, 2, 3, 4, 5, 6]
+        main = {r.label: r for r in load_sweep(path.with_name("digit_reasoning.yaml")).runs}
+        for run in sweep.runs:
+            assert run.recipe["beta"] == (0.0 if run.name == "grpo_beta0" else 0.04)
+            if run.label in main:  # seeds 1–3: the main sweep's run, same recipe and run directory
+                assert run.recipe == main[run.label].recipe and run.recipe["output_dir"].endswith(run.label)
     elif path.name == "digit_reasoning_tuning.yaml":  # RDB-CL variants on the tuning seed only, at matched mean β
         assert methods == {"grpo", "rdbcl"} and sweep.seeds == [0]
         assert {(r.recipe["beta_min"], r.recipe["beta_max"]) for r in sweep.runs if r.name != "grpo"} == {(0.0, 0.08)}
@@ -126,12 +133,12 @@ def test_a_real_sweep_runs_skips_on_rerun_refuses_conflicts_and_compares(tmp_pat
 
 
 def test_recipes_are_replaced_whole_so_concurrent_array_jobs_never_read_half_a_file(tmp_path, monkeypatch):
-    from rdbcl import run_dir
+    from rdbcl import files
 
     sweep = load_sweep(_sweep(tmp_path, {"grpo": {"recipe": "recipes/base.yaml"}}, seeds=(0, 1)))
     written = []
-    real_replace = run_dir.os.replace
-    monkeypatch.setattr(run_dir.os, "replace", lambda src, dst: (written.append(Path(dst)), real_replace(src, dst)))
+    real_replace = files.os.replace
+    monkeypatch.setattr(files.os, "replace", lambda src, dst: (written.append(Path(dst)), real_replace(src, dst)))
     write_recipes(sweep)  # as each `--index` job does before running its one run
     assert written == [run.recipe_path for run in sweep.runs]  # each recipe lands by a rename, complete
     assert not list(sweep.runs[0].recipe_dir.glob(".*.tmp"))

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from suite_recipes import RECIPES
 
-import rdbcl.modeling
-from rdbcl.loop import StreamRunner
-from rdbcl.run_dir import RunMismatchError
+import rdbcl.models.loading
+from rdbcl.run.loop import StreamRunner
+from rdbcl.run.run_dir import RunMismatchError
 from rdbcl.testbed.portability_diagnostic import auroc, bootstrap_interval, diagnose, signal_quality, spearman
 from rdbcl.train import parse_args
 
@@ -23,7 +23,7 @@ RL_RECIPE = str(RECIPES / "digit_reasoning" / "rl.yaml")
 
 def _run(out, monkeypatch, mini_reasoning_base, *recipe_and_method):
     # no model given: the stream's own base (``reasoning``), here the miniature π₀
-    monkeypatch.setitem(rdbcl.modeling.EMBEDDED_MODELS, "reasoning", rdbcl.modeling.EmbeddedModel(
+    monkeypatch.setitem(rdbcl.models.loading.EMBEDDED_MODELS, "reasoning", rdbcl.models.loading.EmbeddedModel(
         lambda: Path(mini_reasoning_base), lambda: (mini_reasoning_base, 0.0)))
     stream_args, args, model_args = parse_args([
         *recipe_and_method, "--n_train", "16", "--n_eval", "6",
@@ -111,7 +111,7 @@ def test_bootstrap_interval_covers_the_estimate_and_shrinks_with_more_rows():
 def test_an_unknown_embedded_base_is_refused_by_name():
     from trl import ModelConfig
 
-    for where in (rdbcl.modeling.resolve_model_path, rdbcl.modeling.planned_model_path):
+    for where in (rdbcl.models.loading.resolve_model_path, rdbcl.models.loading.planned_model_path):
         with pytest.raises(ValueError, match=r"unknown embedded model 'nope'; choose one of \['reasoning', 'tiny'\]"):
             where(ModelConfig(), "nope")
 
@@ -120,5 +120,5 @@ def test_the_planned_start_is_where_the_built_base_lands(tiny_model_path):
     """What ``rdbcl-sweep`` checks a finished run against, computed without building anything."""
     from trl import ModelConfig
 
-    assert rdbcl.modeling.planned_model_path(ModelConfig(), "tiny") == tiny_model_path
-    assert rdbcl.modeling.planned_model_path(ModelConfig(model_name_or_path="org/model"), "tiny") == "org/model"
+    assert rdbcl.models.loading.planned_model_path(ModelConfig(), "tiny") == tiny_model_path
+    assert rdbcl.models.loading.planned_model_path(ModelConfig(model_name_or_path="org/model"), "tiny") == "org/model"

@@ -23,9 +23,9 @@ from transformers import (
 )
 from trl import ModelConfig
 
-from rdbcl.loop import StreamRunner
-from rdbcl.modeling import TextOnlyModelError, is_text_only, load_policy, load_processor, policy_class
-from rdbcl.text_policy import has_images, text_stream
+from rdbcl.models.loading import TextOnlyModelError, is_text_only, load_policy, load_processor, policy_class
+from rdbcl.models.text_policy import has_images, text_stream
+from rdbcl.run.loop import StreamRunner
 from rdbcl.train import cli, parse_args
 from task_streams import Task, TaskStream, get_stream, make_prompt
 from task_streams.base import REASONING_SYSTEM_PROMPT

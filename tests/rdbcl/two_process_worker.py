@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from rdbcl.loop import StreamRunner
+from rdbcl.run.loop import StreamRunner
 from rdbcl.train import parse_args
 from task_streams import TaskStream, get_stream
 

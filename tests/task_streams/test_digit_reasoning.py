@@ -5,7 +5,7 @@ import dataclasses
 import pytest
 from PIL import Image
 
-from rdbcl.warm_start import to_sft_dataset
+from rdbcl.methods.warm_start import to_sft_dataset
 from task_streams import get_stream
 from task_streams.digit_pairs import (
     DIGITS,

@@ -7,7 +7,7 @@ import json
 import pytest
 from suite_recipes import EMBEDDED
 
-from rdbcl.loop import StreamRunner
+from rdbcl.run.loop import StreamRunner
 from rdbcl.train import parse_args
 from task_streams import TaskStream, get_stream
 

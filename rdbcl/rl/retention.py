@@ -1,5 +1,5 @@
 """RaPO's two mechanisms (Lou et al., arXiv 2605.09640, §3): the retention reward and cross-task advantage
-normalization (CTAN). Pure tensor functions so that they can be checked by hand; ``rdbcl.rapo_trainer`` wires them
+normalization (CTAN). Pure tensor functions so that they can be checked by hand; ``rdbcl.rl.rapo_trainer`` wires them
 into TRL's GRPO. Hand-written: no kept library implements RaPO.
 """
 

@@ -3,8 +3,8 @@
 Two small hooks on TRL's ``GRPOTrainer`` and nothing forked:
 
 - ``_generate_and_score_completions``: after TRL has generated, scored and computed the anchor's log-probs, gather
-  them over the global batch, estimate RP per prompt (``rdbcl.portability``), map it to β (``rdbcl.kl``) and attach
-  the local rows' β as a per-sample tensor, which TRL then shuffles and splits together with its samples.
+  them over the global batch, estimate RP per prompt (``rdbcl.rl.portability``), map it to β (``rdbcl.rl.kl``) and
+  attach the local rows' β as a per-sample tensor, which TRL then shuffles and splits together with its samples.
 - ``_compute_loss``: TRL adds ``self.beta * per_token_kl``; for the duration of the call ``self.beta`` is a
   :class:`PerSampleBeta` that broadcasts β_i over the sample's tokens. With β_i ≡ β this is stock TRL's loss.
 """
@@ -17,12 +17,12 @@ import torch
 from transformers import TrainerCallback
 
 import reward_fns
-from rdbcl import evaluate
-from rdbcl.kl import RunningStats, per_sample_beta, robust_center_spread
-from rdbcl.modeling import tokenizer_of
-from rdbcl.portability import PortabilityInputs, get_estimator
-from rdbcl.reasoning_span import reasoning_prefix, span_token_mask
-from rdbcl.trainer import ContinualGRPOTrainer
+from rdbcl.models import generation
+from rdbcl.models.loading import tokenizer_of
+from rdbcl.rl.kl import RunningStats, per_sample_beta, robust_center_spread
+from rdbcl.rl.portability import PortabilityInputs, get_estimator
+from rdbcl.rl.reasoning_span import reasoning_prefix, span_token_mask
+from rdbcl.rl.trainer import ContinualGRPOTrainer
 
 
 class HistogramCallback(TrainerCallback):
@@ -158,7 +158,7 @@ class RDBCLTrainer(ContinualGRPOTrainer):
         anchor.eval()
         try:
             with use_anchor:
-                return evaluate.generate_answers(
+                return generation.generate_answers(
                     anchor, self.processing_class, [r["prompt"] for r in rows],
                     [r.get("images", r.get("image")) for r in rows], self.max_completion_length,
                     num_samples=num_samples, temperature=self.temperature, prefixes=prefixes)

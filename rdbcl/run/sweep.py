@@ -124,12 +124,12 @@ def _run_spec(path: Path, name: str, spec) -> tuple[dict, dict]:
 
 
 def parse_recipe(path: Path):
-    """``rdbcl.train.parse_args`` of a run's recipe. A GPU recipe asks for bf16, which transformers refuses where
+    """``rdbcl.run.recipe.parse_args`` of a run's recipe. A GPU recipe asks for bf16, which transformers refuses where
     there is no GPU (e.g. a cluster's login node, where sweeps are planned): parse it with bf16 off there, then
     record it as the recipe says, so that the plan and the run's configuration agree."""
     import torch
 
-    from rdbcl.train import parse_args
+    from rdbcl.run.recipe import parse_args
 
     raw = yaml.safe_load(path.read_text())
     gpu_only = bool(raw.get("bf16")) and not torch.cuda.is_available()
@@ -142,8 +142,8 @@ def parse_recipe(path: Path):
 def write_recipes(sweep: Sweep) -> None:
     """Write each run's recipe under ``output_root/recipes/`` and check that it parses (a typo in ``set`` fails
     here, naming the run, before any run starts)."""
-    from rdbcl.run_dir import write_text_atomic
-    from rdbcl.train import RecipeError
+    from rdbcl.files import write_text_atomic
+    from rdbcl.run.recipe import RecipeError
 
     for run in sweep.runs:
         run.recipe_dir.mkdir(parents=True, exist_ok=True)
@@ -158,8 +158,9 @@ def write_recipes(sweep: Sweep) -> None:
 
 def run_state(run: PlannedRun) -> str:
     """``complete``, ``partial`` (continued when run) or ``new``; a directory holding another configuration raises."""
-    from rdbcl.loop import run_config, run_defaults
-    from rdbcl.run_dir import differences, fingerprint, read_json
+    from rdbcl.files import read_json
+    from rdbcl.run.loop import run_config, run_defaults
+    from rdbcl.run.run_dir import differences, fingerprint
 
     results = read_json(run.output_dir / "results.json")
     stored = read_json(run.output_dir / "run.json")
@@ -186,7 +187,7 @@ def run_state(run: PlannedRun) -> str:
 def _planned_start(stream_args, model_args) -> str:
     """The model a recipe's run starts from (``planned_model_path``); the stream is built only for the name of its
     embedded base, once per stream configuration."""
-    from rdbcl.modeling import planned_model_path
+    from rdbcl.models.loading import planned_model_path
 
     if model_args.model_name_or_path:
         return planned_model_path(model_args)
@@ -222,7 +223,7 @@ def slurm_script(sweep: Sweep, launcher: str, sbatch: list[str]) -> Path:
              f"#SBATCH --output={sweep.output_root}/slurm-%A_%a.log",
              *[f"#SBATCH {option}" for option in sbatch],
              "set -euo pipefail", f"cd {shlex.quote(str(Path.cwd()))}",
-             f"{shlex.quote(sys.executable)} -m rdbcl.sweep {shlex.quote(str(sweep.path))} "
+             f"{shlex.quote(sys.executable)} -m rdbcl.run.sweep {shlex.quote(str(sweep.path))} "
              f"--index \"$SLURM_ARRAY_TASK_ID\" --launcher {shlex.quote(launcher)}", ""]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines))
@@ -231,7 +232,7 @@ def slurm_script(sweep: Sweep, launcher: str, sbatch: list[str]) -> Path:
 
 
 def compare_complete(sweep: Sweep) -> dict | None:
-    from rdbcl.compare import compare
+    from rdbcl.run.compare import compare
 
     done = [r.output_dir for r in sweep.runs if run_state(r) == "complete"]
     if not done:

@@ -7,6 +7,8 @@ import os
 import platform
 from pathlib import Path
 
+from rdbcl.files import write_text_atomic
+
 
 def peak_memory_mb() -> dict[str, float]:
     """Peak memory of this process so far: resident set (CPU) and, on CUDA, the largest allocation."""
@@ -31,12 +33,6 @@ def versions() -> dict[str, str]:
     return {"python": platform.python_version(), "torch": torch.__version__, "transformers": transformers.__version__,
             "trl": trl.__version__, "peft": peft.__version__, "accelerate": accelerate.__version__,
             "datasets": datasets.__version__}
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 def _fmt(x: float | None, digits: int = 1) -> str:
@@ -198,7 +194,7 @@ def plot_portability(results: dict, path: Path) -> bool:
 
 def write_report(results: dict, output_dir: Path) -> None:
     output_dir.mkdir(parents=True, exist_ok=True)
-    _atomic_write(output_dir / "results.json", json.dumps(results, indent=2, default=str))
-    _atomic_write(output_dir / "results.md", render_markdown(results))
+    write_text_atomic(output_dir / "results.json", json.dumps(results, indent=2, default=str))
+    write_text_atomic(output_dir / "results.md", render_markdown(results))
     plot_heatmap(results, output_dir / "accuracy_heatmap.png")
     plot_portability(results, output_dir / "rdbcl_portability.png")

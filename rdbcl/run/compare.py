@@ -18,7 +18,7 @@ import statistics
 import sys
 from pathlib import Path
 
-from rdbcl.run_dir import NEUTRAL_FIELDS
+from rdbcl.run.run_dir import NEUTRAL_FIELDS
 
 
 METRICS = ["last", "average", "mft", "bwt", "forgetting", "zero_shot_degradation"]
@@ -196,7 +196,7 @@ def plot(groups: dict[str, list[dict]], out: Path) -> None:
     import matplotlib.pyplot as plt
     import numpy as np
 
-    from rdbcl.report import _save_figure, draw_accuracy_grid
+    from rdbcl.run.report import _save_figure, draw_accuracy_grid
 
     labels = sorted(groups)
     names = [t["name"] for t in next(iter(groups.values()))[0]["stream"]["tasks"]]

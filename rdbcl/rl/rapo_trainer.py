@@ -1,4 +1,4 @@
-"""``RaPOTrainer``: GRPO with RaPO's retention reward and cross-task advantage normalization (``rdbcl.retention``).
+"""``RaPOTrainer``: GRPO with RaPO's retention reward and cross-task advantage normalization (``rdbcl.rl.retention``).
 
 One hook on TRL's ``GRPOTrainer``: after TRL has generated, scored, and computed the anchor's log-probs, the
 advantages are recomputed from the task reward plus ``λ·exp(−α·drift)`` (drift from π_{k−1}, TRL's reference
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import torch
 
-from rdbcl.retention import CrossTaskNormalizer, retention_reward, trajectory_drift
-from rdbcl.trainer import ContinualGRPOTrainer
+from rdbcl.rl.retention import CrossTaskNormalizer, retention_reward, trajectory_drift
+from rdbcl.rl.trainer import ContinualGRPOTrainer
 
 
 class RaPOTrainer(ContinualGRPOTrainer):

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from datasets import Dataset
 from trl import SFTConfig
 
-from rdbcl.sft_trainer import ContinualSFTTrainer
+from rdbcl.sft.trainer import ContinualSFTTrainer
 from reward_fns.routing import ENCODED_COLUMNS, decoded
 
 
@@ -37,7 +37,7 @@ def answer_text(answer) -> str:
 def answer_completion(answer, solution: str | None = None, plain: bool = False) -> list[dict]:
     """The SFT target: the row's reference ``solution`` (with its reasoning) when it has one, else the answer; its
     content a list of parts, or one string (``plain``) as in the prompts a text-only policy gets
-    (``rdbcl.text_policy``)."""
+    (``rdbcl.models.text_policy``)."""
     text = solution if solution else f"<answer>{answer_text(answer)}</answer>"
     return [{"role": "assistant", "content": text if plain else [{"type": "text", "text": text}]}]
 
@@ -47,8 +47,9 @@ def to_sft_dataset(train: Dataset) -> Dataset:
 
     The target is a row's ``solution`` column where the stream gives one (a reference solution with reasoning, as
     the ``digit_reasoning`` stream does), else ``<answer>…</answer>``. Only these columns are read, so images are
-    not decoded; rows of replayed tasks whose answers are stored as JSON text (``rdbcl.replay_buffer.concatenated``)
-    are decoded first. A completion's content takes its prompt's layout (parts, or one string)."""
+    not decoded; rows of replayed tasks whose answers are stored as JSON text
+    (``rdbcl.methods.replay_buffer.concatenated``) are decoded first. A completion's content takes its prompt's
+    layout (parts, or one string)."""
     columns = [c for c in ("prompt", "answer", "solution", ENCODED_COLUMNS) if c in train.column_names]
 
     def completions(*values) -> dict:

@@ -15,14 +15,23 @@ from accelerate.logging import get_logger
 from trl import ModelConfig, get_peft_config
 
 from rdbcl.config import ContinualConfig, StreamArguments
-from rdbcl.evaluate import evaluate_task
+from rdbcl.files import read_json, write_json
 from rdbcl.methods import TaskContext, get_method
-from rdbcl.metrics import summarize
-from rdbcl.modeling import is_text_only, load_policy, load_processor, model_config, resolve_model_path, save_policy
-from rdbcl.report import peak_memory_mb, versions, write_report
-from rdbcl.run_dir import RunDirectory, RunMismatchError, read_json, write_json
-from rdbcl.text_policy import text_stream
-from rdbcl.warm_start import warm_start
+from rdbcl.methods.warm_start import warm_start
+from rdbcl.models.loading import (
+    is_text_only,
+    load_policy,
+    load_processor,
+    model_config,
+    resolve_model_path,
+    save_policy,
+)
+from rdbcl.models.text_policy import text_stream
+from rdbcl.run.choices import check_choices
+from rdbcl.run.evaluate import evaluate_task
+from rdbcl.run.metrics import summarize
+from rdbcl.run.report import peak_memory_mb, versions, write_report
+from rdbcl.run.run_dir import RunDirectory, RunMismatchError
 from task_streams import TaskStream, get_stream
 
 
@@ -66,6 +75,7 @@ class StreamRunner:
 
     def __init__(self, stream_args: StreamArguments, args: ContinualConfig, model_args: ModelConfig,
                  stream: TaskStream | None = None):
+        check_choices(args)
         self.stream_args, self.args, self.model_args = stream_args, args, model_args
         self.state = PartialState()
         self.output_dir = Path(args.output_dir)

@@ -13,7 +13,7 @@ import dataclasses
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from rdbcl.modeling import TextOnlyModelError
+from rdbcl.models.loading import TextOnlyModelError
 
 
 if TYPE_CHECKING:

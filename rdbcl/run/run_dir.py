@@ -9,9 +9,10 @@ Layout: ``run.json`` (the configuration fingerprint), ``results.json`` (accuracy
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
+
+from rdbcl.files import read_json, write_json
 
 
 # Fields that do not change what a run computes: logging, output locations, checkpoint cadence, evaluation batching,
@@ -28,24 +29,6 @@ NEUTRAL_FIELDS = {
 
 class RunMismatchError(ValueError):
     """The output directory holds a run of a different configuration."""
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write a file atomically: a temporary file in the same directory, then a rename, so a reader (another process
-    of the same sweep, a resumed run) sees the old content or the new one, never a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
-def write_json(path: Path, obj) -> None:
-    """Write JSON atomically (``write_text_atomic``)."""
-    write_text_atomic(path, json.dumps(obj, indent=2, default=str))
-
-
-def read_json(path: Path):
-    return json.loads(path.read_text()) if path.is_file() else None
 
 
 def fingerprint(config: dict) -> dict:

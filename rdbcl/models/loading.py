@@ -3,6 +3,7 @@ and the offline embedded default."""
 
 from __future__ import annotations
 
+import importlib
 import shutil
 import warnings
 from collections.abc import Callable
@@ -72,33 +73,24 @@ class EmbeddedModel:
     ensure: Callable[[], tuple[Path, float]]  # that path, built first when missing, and the build's seconds
 
 
-def _tiny_path() -> Path:
-    from rdbcl.tiny_vlm import tiny_vlm_path
+def _named(module: str, function: str) -> Callable:
+    """``module.function``, imported when first called. The testbed's π₀ is built with the SFT trainer and
+    evaluation, layers above this one, so the embedded bases are named here rather than imported."""
 
-    return tiny_vlm_path()
+    def call(*args):
+        return getattr(importlib.import_module(module), function)(*args)
 
-
-def _tiny() -> tuple[Path, float]:
-    from rdbcl.tiny_vlm import ensure_tiny_vlm
-
-    return ensure_tiny_vlm()
-
-
-def _reasoning_path() -> Path:
-    from rdbcl.testbed.reasoning_base import reasoning_base_path
-
-    return reasoning_base_path()
-
-
-def _reasoning() -> tuple[Path, float]:
-    from rdbcl.testbed.reasoning_base import ensure_reasoning_base
-
-    return ensure_reasoning_base()
+    return call
 
 
 # The models a run starts from when none is given, by the name a stream declares (``TaskStream.base_model``): each
 # is built offline on first use and cached in ~/.cache/rdbcl (``RDBCL_CACHE``).
-EMBEDDED_MODELS = {"tiny": EmbeddedModel(_tiny_path, _tiny), "reasoning": EmbeddedModel(_reasoning_path, _reasoning)}
+EMBEDDED_MODELS = {
+    "tiny": EmbeddedModel(_named("rdbcl.models.tiny_vlm", "tiny_vlm_path"),
+                          _named("rdbcl.models.tiny_vlm", "ensure_tiny_vlm")),
+    "reasoning": EmbeddedModel(_named("rdbcl.testbed.reasoning_base", "reasoning_base_path"),
+                               _named("rdbcl.testbed.reasoning_base", "ensure_reasoning_base")),
+}
 
 
 def _embedded(name: str) -> EmbeddedModel:
@@ -184,7 +176,7 @@ def load_processor(path_or_id: str, model_args: ModelConfig):
             trust_remote_code=getattr(model_args, "trust_remote_code", False),
         )
     except ImportError as err:
-        from rdbcl.image_only_processor import image_only_processor
+        from rdbcl.models.image_only_processor import image_only_processor
 
         processor = image_only_processor(path_or_id, model_config(path_or_id, model_args), model_args)
         if processor is None:

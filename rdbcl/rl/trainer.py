@@ -8,7 +8,7 @@ from pathlib import Path
 import torch
 from trl import GRPOTrainer
 
-from rdbcl.run_dir import read_json, write_json
+from rdbcl.files import read_json, write_json
 from task_streams.base import image_list
 
 
