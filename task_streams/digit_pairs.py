@@ -128,29 +128,6 @@ def pair_image(left: int, right: int, size: int = 64) -> PILImage.Image:
     return canvas.convert("RGB")
 
 
-@lru_cache(maxsize=4)
-def _font(size: int):
-    from PIL import ImageFont
-
-    return ImageFont.load_default(size=size)  # Pillow's bundled font: no font file needed
-
-
-def printed_pair_image(a: int, b: int, rng: random.Random, size: int = 64) -> PILImage.Image:
-    """The digits a and b printed side by side, each at a random size, offset and brightness."""
-    from PIL import ImageDraw
-
-    half = size // 2
-    canvas = PILImage.new("L", (size, size))
-    draw = ImageDraw.Draw(canvas)
-    for slot, digit in enumerate((a, b)):
-        font = _font(rng.randint(int(0.55 * half), int(0.9 * half)))
-        left, top, right, bottom = draw.textbbox((0, 0), str(digit), font=font)
-        x = slot * half + rng.randint(0, max(0, half - (right - left))) - left
-        y = rng.randint(0, max(0, size - (bottom - top))) - top
-        draw.text((x, y), str(digit), fill=rng.randint(160, 255), font=font)
-    return canvas.convert("RGB")
-
-
 def digit_pairs(split: str, n: int, seed: int) -> Iterator[tuple[int, int, int, int]]:
     """``n`` pairs (a, b, left image index, right image index), digits uniform over ``DIGITS`` each."""
     rng = random.Random(seed)
