@@ -5,16 +5,23 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write a file atomically: a temporary file in the same directory, then a rename, so a reader (another process
-    of the same sweep, a resumed run) sees the old content or the new one, never a half-written file."""
+def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
+    """Write a file atomically: ``write`` fills a temporary file in the same directory, which is then renamed, so a
+    reader (another process of the same sweep, a resumed run) sees the old content or the new one, never a
+    half-written file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
+    write(tmp)
     os.replace(tmp, path)
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write text atomically (``write_atomic``)."""
+    write_atomic(path, lambda tmp: tmp.write_text(text))
 
 
 def write_json(path: Path, obj) -> None:

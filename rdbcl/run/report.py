@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 import platform
 from pathlib import Path
 
-from rdbcl.files import write_text_atomic
+from rdbcl.files import write_atomic, write_text_atomic
 
 
 def peak_memory_mb() -> dict[str, float]:
@@ -125,10 +124,9 @@ def _save_figure(fig, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig.tight_layout()
-    tmp = path.with_name("tmp." + path.name)
-    fig.savefig(tmp, dpi=100)
+    # the temporary name ends in .tmp, so the image format is named rather than guessed from it
+    write_atomic(path, lambda tmp: fig.savefig(tmp, dpi=100, format=path.suffix.lstrip(".")))
     plt.close(fig)
-    os.replace(tmp, path)
 
 
 def draw_accuracy_grid(ax, rows: list[list[float | None]], names: list[str], labels: list[str], title: str):
