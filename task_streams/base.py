@@ -99,13 +99,14 @@ class TaskStream:
         return dataclasses.replace(self, tasks=tasks)
 
 
-def make_prompt(question: str, system_prompt: str = SYSTEM_PROMPT, image: bool = True) -> list[dict]:
-    """TRL's conversational prompt; the user turn holds an image part when the sample has an image."""
+def make_prompt(question: str, system_prompt: str | None = SYSTEM_PROMPT, image: bool = True) -> list[dict]:
+    """TRL's conversational prompt; the user turn holds an image part when the sample has an image, and no system
+    turn precedes it when ``system_prompt`` is None."""
     parts = [{"type": "image"}] if image else []
-    return [
-        {"role": "system", "content": [{"type": "text", "text": system_prompt}]},
-        {"role": "user", "content": [*parts, {"type": "text", "text": question}]},
-    ]
+    user = [{"role": "user", "content": [*parts, {"type": "text", "text": question}]}]
+    if system_prompt is None:
+        return user
+    return [{"role": "system", "content": [{"type": "text", "text": system_prompt}]}, *user]
 
 
 def image_list(row: dict) -> list:

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 
 from datasets import Dataset, Features, Image, Value
 
-from task_streams.base import REASONING_SYSTEM_PROMPT, Task, TaskStream, make_prompt, register_stream
+from task_streams.base import Task, TaskStream, make_prompt, register_stream
 from task_streams.digit_pairs import (
     DIGITS,
     OPEN_QUESTION,
@@ -42,9 +42,10 @@ from task_streams.digit_pairs import (
 
 STREAM_OPERATIONS = ("sum", "difference", "product")
 FOUNDATION_IMAGE_OPERATIONS = ("larger", "smaller")
-# The operation π₀ mistakes each stream operation for on the digit pairs it has not mastered (FoundationMix.n_named),
-# chosen to agree with it on as few pairs as possible (sum / product: 0+0 and 2+2; difference / product: 0 and 0)
-CONFUSED_WITH = {"sum": "product", "difference": "product", "product": "sum"}
+# The testbed's prompts hold no system turn: π₀ writes <think>…</think><answer>…</answer> unprompted, as reasoning
+# models do. The R1 system prompt (task_streams.base.REASONING_SYSTEM_PROMPT) was 26 of a row's ~85 tokens, paid in
+# every step of π₀'s build and of every GRPO run; π₀s built before it was dropped are in README, "Redesigning π₀".
+SYSTEM_PROMPT: str | None = None
 REWARDS = ("exact_match", "format")  # format: R1 template, <think> required (the prompt asks for it)
 
 
@@ -61,7 +62,7 @@ def _rows(rows: list[dict], with_image: bool = True) -> Dataset:
 
 def _image_row(question: str, solved: tuple[str, str], left: int, right: int, task: str, size: int) -> dict:
     text, answer = solved
-    return {"prompt": make_prompt(question, REASONING_SYSTEM_PROMPT), "image": pair_image(left, right, size),
+    return {"prompt": make_prompt(question, SYSTEM_PROMPT), "image": pair_image(left, right, size),
             "answer": answer, "solution": text, "task": task}
 
 
@@ -85,8 +86,14 @@ class FoundationMix:
     ``n_named`` image rows per stream operation ask it *by its name* (the stream's own question), so that what π₀
     does on the stream is set by its data rather than by how a name happens to carry over: on ``named_known``
     unordered digit pairs per operation (drawn from the mix's seed) the named operation answers; on the others it
-    answers ``named_right_rate`` of the rows and ``CONFUSED_WITH[op]`` the rest, so π₀'s greedy answer there is
-    wrong while sampling still finds the right one (RL has a signal on every pair).
+    answers ``named_right_rate`` of the rows and its ``confusions`` operation the rest, so π₀'s greedy answer there
+    is mostly the confused operation's while sampling still finds the right one (RL has a signal on every pair).
+
+    ``confusions`` pairs each stream operation with the one π₀ mistakes it for. The default makes the sum and the
+    difference each other's confusion (learning one can pull the other back) and the product's the smaller digit.
+    Each agrees with its stream operation on some pairs (sum and difference on the 9 of 25 ordered pairs with a 0,
+    product and smaller on those 9 and on 1 × 1), so π₀ starts above the always-most-frequent answer on every task;
+    the product confused with the sum, as in earlier π₀s, agreed on 2 pairs and started under it.
 
     ``held_out_facts`` unordered digit pairs per stream operation are left out of every image row and get
     ``rare_fact_repeats`` text rows instead of ``text_repeats`` (0: π₀ never sees that result); 0 by default.
@@ -98,12 +105,25 @@ class FoundationMix:
     text_repeats: int = 16
     n_symbol: int = 2000
     n_named: int = 400  # per stream operation
-    named_known: int = 4
+    named_known: int = 2
     named_right_rate: float = 0.15
     held_out_facts: int = 0
     rare_fact_repeats: int = 0
+    confusions: tuple[tuple[str, str], ...] = (("sum", "difference"), ("difference", "sum"), ("product", "smaller"))
     image_size: int = 64
     seed: int = 0
+
+    def __post_init__(self) -> None:
+        confused = dict(self.confusions)
+        if sorted(confused) != sorted(STREAM_OPERATIONS) or any(
+                c not in OPERATIONS or c == op for op, c in confused.items()):
+            raise ValueError(f"FoundationMix.confusions={self.confusions}: must pair each stream operation "
+                             f"{STREAM_OPERATIONS} with another operation of {tuple(OPERATIONS)}")
+
+    def confused_with(self, op: str) -> str:
+        """The operation that answers π₀'s named rows of the stream operation ``op`` on the pairs it has not
+        mastered."""
+        return dict(self.confusions)[op]
 
     def unseen(self, op: str) -> frozenset[tuple[int, int]]:
         """The (a, b) pairs, both orders, whose result for ``op`` is in no image row and in ``rare_fact_repeats`` text
@@ -116,26 +136,33 @@ class FoundationMix:
         digit pairs; before, they reused the open rows'); the named-row settings only when there are named rows."""
         settings = {**asdict(self), "revision": 2}
         if not self.n_named:
-            for name in ("n_named", "named_known", "named_right_rate"):
+            for name in ("n_named", "named_known", "named_right_rate", "confusions"):
                 settings.pop(name)
         return settings
 
     def known(self, op: str) -> frozenset[tuple[int, int]]:
         """The (a, b) pairs, both orders, on which π₀'s rows asking the stream operation ``op`` by name answer it
-        every time (``named_known`` unordered pairs, drawn per operation from the mix's seed); none for the other
-        operations or when ``n_named`` is 0."""
+        every time: ``named_known`` unordered pairs, drawn per operation from the mix's seed among the pairs on which
+        its confusion gives another result (a pair where both agree would add nothing to what π₀ knows); none for the
+        other operations or when ``n_named`` is 0."""
         if not 0.0 <= self.named_right_rate <= 1.0:
             raise ValueError(f"FoundationMix.named_right_rate={self.named_right_rate}: must be a fraction in [0, 1]")
-        return self._sampled_pairs("named_known", f"named-{op}", drawn=op in STREAM_OPERATIONS and bool(self.n_named))
+        if op not in STREAM_OPERATIONS or not self.n_named:
+            return self._sampled_pairs("named_known", f"named-{op}", drawn=False)
+        right, confused = OPERATIONS[op].apply, OPERATIONS[self.confused_with(op)].apply
+        return self._sampled_pairs("named_known", f"named-{op}", drawn=True,
+                                   among=lambda a, b: right(a, b) != confused(a, b),
+                                   among_name=f"on which {op} and {self.confused_with(op)} differ")
 
-    def _sampled_pairs(self, field: str, tag: str, drawn: bool) -> frozenset[tuple[int, int]]:
-        """``getattr(self, field)`` unordered digit pairs, both orders, drawn from a generator seeded by the mix's seed
-        and ``tag`` (none unless ``drawn``); a count outside 0–15 raises, naming ``field``, either way."""
-        pairs = [(a, b) for a in DIGITS for b in DIGITS if a <= b]
+    def _sampled_pairs(self, field: str, tag: str, drawn: bool, among=None, among_name: str = "") -> frozenset:
+        """``getattr(self, field)`` unordered digit pairs (those that satisfy ``among``, if given), both orders, drawn
+        from a generator seeded by the mix's seed and ``tag`` (none unless ``drawn``); a count above the pairs there
+        are raises, naming ``field``, either way."""
+        pairs = [(a, b) for a in DIGITS for b in DIGITS if a <= b and (among is None or among(a, b))]
         count = getattr(self, field)
         if not 0 <= count <= len(pairs):
             raise ValueError(f"FoundationMix.{field}={count}: must be 0–{len(pairs)}, the number of unordered pairs "
-                             f"of the digits {DIGITS[0]}–{DIGITS[-1]}")
+                             f"of the digits {DIGITS[0]}–{DIGITS[-1]}{' ' + among_name if among_name else ''}")
         if not drawn:
             return frozenset()
         chosen = random.Random(f"{self.seed}-{tag}").sample(pairs, count)
@@ -159,7 +186,7 @@ def foundation_mix(mix: FoundationMix = FoundationMix()) -> Dataset:
         known = mix.known(op)
         for a, b, left, right in digit_pairs("train", mix.n_named, mix.seed + 20 + k):
             right_op = (a, b) not in unseen[op] and ((a, b) in known or rng.random() < mix.named_right_rate)
-            answered_by = op if right_op else CONFUSED_WITH[op]
+            answered_by = op if right_op else mix.confused_with(op)
             rows.append(_image_row(image_question(op), op_solution(answered_by, a, b), left, right, f"named_{op}",
                                    mix.image_size))
     for op in OPERATIONS:
@@ -167,7 +194,7 @@ def foundation_mix(mix: FoundationMix = FoundationMix()) -> Dataset:
             for b in DIGITS:
                 repeats = mix.rare_fact_repeats if (a, b) in unseen[op] else mix.text_repeats
                 text, answer = op_solution(op, a, b)
-                rows += [{"prompt": make_prompt(text_question(op, a, b), REASONING_SYSTEM_PROMPT, image=False),
+                rows += [{"prompt": make_prompt(text_question(op, a, b), SYSTEM_PROMPT, image=False),
                           "image": None, "answer": answer, "solution": text, "task": f"text_{op}"}] * repeats
     data = _rows(rows).shuffle(seed=mix.seed)
     return data.map(lambda s: {"completion": [{"role": "assistant", "content": [{"type": "text", "text": s}]}]},
@@ -183,7 +210,7 @@ def foundation_skills(mix: FoundationMix = FoundationMix(), n: int = 100, seed: 
             for a, b, left, right in digit_pairs("test", n, seed)]
     probes = {"read": _rows(read)}
     for k, op in enumerate(OPERATIONS):
-        written = [{"prompt": make_prompt(text_question(op, a, b), REASONING_SYSTEM_PROMPT, image=False),
+        written = [{"prompt": make_prompt(text_question(op, a, b), SYSTEM_PROMPT, image=False),
                     "answer": answer, "solution": text, "task": f"text_{op}"}
                    for a, b, _, _ in digit_pairs("test", n, seed + 1 + k) for text, answer in [op_solution(op, a, b)]]
         probes[f"text_{op}"] = _rows(written, with_image=False)
@@ -201,7 +228,7 @@ def foundation_skills(mix: FoundationMix = FoundationMix(), n: int = 100, seed: 
 def corpus(mix: FoundationMix = FoundationMix()) -> list[str]:
     """Every text of the testbed (prompts, questions, solutions), for training its tokenizer (the open and symbol
     questions only for a mix that asks them: a tokenizer is trained on the texts its π₀ sees)."""
-    lines = [REASONING_SYSTEM_PROMPT, "system", "user", "assistant", READ_QUESTION]
+    lines = [*([SYSTEM_PROMPT] if SYSTEM_PROMPT else []), "system", "user", "assistant", READ_QUESTION]
     lines += [OPEN_QUESTION] if mix.n_open else []
     for op in OPERATIONS:
         lines += [image_question(op), *([symbol_question(op)] if mix.n_symbol else [])]
@@ -227,6 +254,7 @@ def digit_reasoning_stream(n_train: int = 2000, n_eval: int = 100, seed: int = 0
             and every task verifiable).
     """
     tasks = []
+    mix = FoundationMix()
     for k, op in enumerate(STREAM_OPERATIONS):
         tasks.append(Task(
             name=op,
@@ -236,6 +264,6 @@ def digit_reasoning_stream(n_train: int = 2000, n_eval: int = 100, seed: int = 0
             majority=majority_rate(op),
             rewards=list(REWARDS),
             note=f"{OPERATIONS[op].phrase} of the two digits of an image; π₀ answers it right on a few digit pairs "
-                 f"and mostly with {OPERATIONS[CONFUSED_WITH[op]].phrase} on the others",
+                 f"and mostly with {OPERATIONS[mix.confused_with(op)].phrase} on the others",
         ))
     return TaskStream("digit_reasoning", tasks, base_model="reasoning")
