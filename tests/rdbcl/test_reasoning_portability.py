@@ -47,8 +47,13 @@ def test_span_ranges_and_reasoning_prefixes():
     text = "<think>abcdef</think><answer>x</answer>"
     assert span_range(text, "reasoning") == (7, 13) and text[7:13] == "abcdef"
     assert span_range(text, "answer") == (29, 30) and span_range("no tags", "answer") is None
-    assert [reasoning_prefix(text, f) for f in (0.0, 0.5, 1.0)] == ["<think>", "<think>abc", "<think>abcdef"]
-    assert reasoning_prefix("<think>abcd", 0.5) == "<think>ab"  # truncated rollout: its reasoning so far
+    assert [reasoning_prefix(text, f) for f in (0.0, 0.5, 1.0)] == ["<think>", "<think>", "<think>abcdef"]
+    # cut back to whole words, never ending in a space or half a word (a BPE tokenizer writes " cd" as one token)
+    spaced = "<think>ab cd ef</think><answer>x</answer>"
+    assert [reasoning_prefix(spaced, f) for f in (0.25, 0.5, 0.7, 1.0)] == [
+        "<think>ab", "<think>ab", "<think>ab cd", "<think>ab cd ef"]
+    assert reasoning_prefix("<think>ab cd", 0.5) == "<think>ab"  # truncated rollout: its reasoning so far
+    assert reasoning_prefix("<think>  ab", 0.5) == "<think>"  # only space before the cut: nothing but the tag
     assert reasoning_prefix("<answer>x</answer>", 0.5) == ""  # no reasoning: the anchor starts afresh
     with pytest.raises(ValueError, match="rp_span"):
         span_range(text, "thoughts")
@@ -130,7 +135,7 @@ def test_prefix_transfer_continues_each_rollouts_reasoning_with_the_anchor(tmp_p
     passed = trainer._prefix_passes(rows, out)
 
     # the same continuations, greedily, by the anchor loaded on its own from its checkpoint
-    prefixes = ["<think>three p", "<think>four pl", "", "<think>three"]
+    prefixes = ["<think>three", "<think>four", "", "<think>three"]
     assert [reasoning_prefix(t, 0.5) for t in COMPLETIONS] == prefixes
     anchor = load_policy(tiny_model_path, parse_args([*EMBEDDED, "--max_steps", "1"])[2])
     continued = generate_answers(anchor, ctx.processor, [r["prompt"] for r in rows], [r["image"] for r in rows],
@@ -140,7 +145,8 @@ def test_prefix_transfer_continues_each_rollouts_reasoning_with_the_anchor(tmp_p
     assert expected[0] == expected[3] == 1.0  # the kept half of the reasoning carries "three"
 
     cached = dict(trainer._prefix_cache)
-    assert len(cached) == 4 and trainer._prefix_passes(rows, out).tolist() == expected
+    # the first and last rollouts share their prefix ("three"), so the anchor continued 3 distinct prefixes, once each
+    assert len(cached) == 3 and trainer._prefix_passes(rows, out).tolist() == expected
     assert trainer._prefix_cache == cached  # nothing generated again for the same prompt and prefix
 
 

@@ -122,3 +122,28 @@ def test_the_planned_start_is_where_the_built_base_lands(tiny_model_path):
 
     assert rdbcl.models.loading.planned_model_path(ModelConfig(), "tiny") == tiny_model_path
     assert rdbcl.models.loading.planned_model_path(ModelConfig(model_name_or_path="org/model"), "tiny") == "org/model"
+
+
+def test_reasoning_prefixes_are_token_prefixes_of_the_testbeds_solutions(mini_reasoning_base):
+    """``prefix_transfer`` hands the anchor a prefix of a rollout's reasoning: with π₀'s own tokenizer it must
+    tokenize as the start of the whole completion, or the anchor continues a token sequence it never wrote (a
+    prefix cut at a character ended in a lone space token, and π₀ closed its reasoning there)."""
+    from transformers import AutoTokenizer
+
+    from rdbcl.rl.reasoning_span import reasoning_prefix
+    from task_streams.digit_pairs import DIGITS, OPERATIONS, op_solution
+
+    tokenizer = AutoTokenizer.from_pretrained(mini_reasoning_base)
+    checked = 0
+    for op in OPERATIONS:
+        for a in DIGITS:
+            for b in DIGITS:
+                text = op_solution(op, a, b)[0]
+                whole = tokenizer(text, add_special_tokens=False)["input_ids"]
+                for fraction in (0.1, 0.25, 0.5, 0.75, 0.9):
+                    prefix = reasoning_prefix(text, fraction)
+                    ids = tokenizer(prefix, add_special_tokens=False)["input_ids"]
+                    assert whole[:len(ids)] == ids, (text, fraction, prefix)
+                    checked += 1
+    assert checked == 5 * 25 * 5
+    assert reasoning_prefix(op_solution("sum", 3, 5)[0], 0.5) == "<think>The digits are 3"
