@@ -6,7 +6,7 @@ import pytest
 from PIL import Image
 
 from rdbcl.methods.warm_start import to_sft_dataset
-from task_streams import get_stream
+from task_streams import get_stream, make_prompt
 from task_streams.digit_pairs import (
     DIGITS,
     OPEN_QUESTION,
@@ -60,6 +60,19 @@ def test_stream_rewards_on_hand_checked_completions():
                      task=[task.name] * 3) for fn in rewards]
         assert scores == [[1.0, 0.0, 1.0], [1.0, 1.0, 0.0]], task.name
         assert weights == [1.0, 1.0]
+
+
+def test_prompts_hold_no_system_turn_in_the_stream_and_in_the_mix_alike():
+    """π₀ is pretrained on prompts without the R1 system turn, so the stream's prompts must lack it too."""
+    stream = get_stream("digit_reasoning", n_train=3, n_eval=2, seed=0)
+    mix = foundation_mix(FoundationMix(n_read=2, n_image_ops=2, n_open=2, n_symbol=2, n_named=2, text_repeats=1))
+    prompts = [p for task in stream for p in [*task.train["prompt"], *task.eval["prompt"]]] + list(mix["prompt"])
+    assert {tuple(m["role"] for m in p) for p in prompts} == {("user",)}
+    image_row, text_row = stream.tasks[0].eval[0]["prompt"], mix.filter(lambda r: r["image"] is None)[0]["prompt"]
+    assert [part["type"] for part in image_row[0]["content"]] == ["image", "text"]
+    assert [part["type"] for part in text_row[0]["content"]] == ["text"]
+    assert make_prompt("q", system_prompt="be brief")[0] == {"role": "system",
+                                                              "content": [{"type": "text", "text": "be brief"}]}
 
 
 def test_eval_pairs_use_held_out_images_only():
