@@ -18,6 +18,7 @@ for the SFT baselines.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from datasets import Dataset, Features, Image, Value
@@ -46,7 +47,7 @@ FOUNDATION_IMAGE_OPERATIONS = ("larger", "smaller")
 # models do. The R1 system prompt (task_streams.base.REASONING_SYSTEM_PROMPT) was 26 of a row's ~85 tokens, paid in
 # every step of π₀'s build and of every GRPO run; π₀s built before it was dropped are in README, "Redesigning π₀".
 SYSTEM_PROMPT: str | None = None
-REWARDS = ("exact_match", "format")  # format: R1 template, <think> required (the prompt asks for it)
+REWARDS = ("exact_match", "format")  # format: R1 template, <think> required (π₀ writes it unprompted)
 
 
 def _features(with_image: bool) -> Features:
@@ -149,12 +150,14 @@ class FoundationMix:
             raise ValueError(f"FoundationMix.named_right_rate={self.named_right_rate}: must be a fraction in [0, 1]")
         if op not in STREAM_OPERATIONS or not self.n_named:
             return self._sampled_pairs("named_known", f"named-{op}", drawn=False)
-        right, confused = OPERATIONS[op].apply, OPERATIONS[self.confused_with(op)].apply
+        confuser = self.confused_with(op)
+        right, confused = OPERATIONS[op].apply, OPERATIONS[confuser].apply
         return self._sampled_pairs("named_known", f"named-{op}", drawn=True,
                                    among=lambda a, b: right(a, b) != confused(a, b),
-                                   among_name=f"on which {op} and {self.confused_with(op)} differ")
+                                   among_name=f"on which {op} and {confuser} differ")
 
-    def _sampled_pairs(self, field: str, tag: str, drawn: bool, among=None, among_name: str = "") -> frozenset:
+    def _sampled_pairs(self, field: str, tag: str, drawn: bool, among: Callable[[int, int], bool] | None = None,
+                       among_name: str = "") -> frozenset[tuple[int, int]]:
         """``getattr(self, field)`` unordered digit pairs (those that satisfy ``among``, if given), both orders, drawn
         from a generator seeded by the mix's seed and ``tag`` (none unless ``drawn``); a count above the pairs there
         are raises, naming ``field``, either way."""
@@ -183,10 +186,10 @@ def foundation_mix(mix: FoundationMix = FoundationMix()) -> Dataset:
         op = rng.choice([op for op in OPERATIONS if (a, b) not in unseen[op]])
         rows.append(_image_row(symbol_question(op), op_solution(op, a, b), left, right, "symbol", mix.image_size))
     for k, op in enumerate(STREAM_OPERATIONS):
-        known = mix.known(op)
+        known, confuser = mix.known(op), mix.confused_with(op)
         for a, b, left, right in digit_pairs("train", mix.n_named, mix.seed + 20 + k):
             right_op = (a, b) not in unseen[op] and ((a, b) in known or rng.random() < mix.named_right_rate)
-            answered_by = op if right_op else mix.confused_with(op)
+            answered_by = op if right_op else confuser
             rows.append(_image_row(image_question(op), op_solution(answered_by, a, b), left, right, f"named_{op}",
                                    mix.image_size))
     for op in OPERATIONS:
