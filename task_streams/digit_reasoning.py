@@ -90,11 +90,16 @@ class FoundationMix:
     answers ``named_right_rate`` of the rows and its ``confusions`` operation the rest, so π₀'s greedy answer there
     is mostly the confused operation's while sampling still finds the right one (RL has a signal on every pair).
 
-    ``confusions`` pairs each stream operation with the one π₀ mistakes it for. The default makes the sum and the
-    difference each other's confusion (learning one can pull the other back) and the product's the smaller digit.
-    Each agrees with its stream operation on some pairs (sum and difference on the 9 of 25 ordered pairs with a 0,
-    product and smaller on those 9 and on 1 × 1), so π₀ starts above the always-most-frequent answer on every task;
-    the product confused with the sum, as in earlier π₀s, agreed on 2 pairs and started under it.
+    ``confusions`` pairs each stream operation with the one π₀ mistakes it for. The default confuses the sum with
+    the difference (so learning the difference, later, can pull the sum back), the difference with the larger digit
+    and the product with the smaller. Each agrees with its stream operation on some pairs (the 9 of 25 ordered pairs
+    with a 0; the product and the smaller digit on 1 × 1 too), so π₀ starts above the always-most-frequent answer on
+    every task; the product confused with the sum, as in earlier π₀s, agreed on 2 pairs and started under it. The
+    confusions are one-way on purpose: with the sum and the difference each other's (the fourth π₀), training the sum
+    made π₀ answer the sum to every difference question, and every GRPO run either never learned the difference or
+    lost the sum entirely; with the sum and the difference both confused with the larger digit, training the sum
+    taught π₀ to stop confusing every question, and the later tasks were solved before they were trained (README,
+    "Redesigning π₀").
 
     ``held_out_facts`` unordered digit pairs per stream operation are left out of every image row and get
     ``rare_fact_repeats`` text rows instead of ``text_repeats`` (0: π₀ never sees that result); 0 by default.
@@ -110,7 +115,8 @@ class FoundationMix:
     named_right_rate: float = 0.15
     held_out_facts: int = 0
     rare_fact_repeats: int = 0
-    confusions: tuple[tuple[str, str], ...] = (("sum", "difference"), ("difference", "sum"), ("product", "smaller"))
+    confusions: tuple[tuple[str, str], ...] = (("sum", "difference"), ("difference", "larger"),
+                                                  ("product", "smaller"))
     image_size: int = 64
     seed: int = 0
 

@@ -40,8 +40,10 @@ from task_streams.digit_reasoning import FoundationMix, corpus, foundation_mix, 
 
 
 # Below this greedy accuracy on a held-out skill probe the build warns: the stream's tasks compose these skills, so
-# a π₀ that missed one (e.g. answers "+" and "*" alike) makes every table built on it about that failure
-SKILL_FLOOR = 90.0
+# a π₀ that missed one (e.g. answers "+" and "*" alike: about 50 %) makes every table built on it about that failure.
+# The default π₀ scores 89 % on two of its 13 probes of 100 rows (written differences, sums asked by symbol): a few
+# rows, not a missed skill, so the floor sits under that (it was 90)
+SKILL_FLOOR = 85.0
 
 
 @dataclass(frozen=True)
