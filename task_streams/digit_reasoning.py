@@ -97,9 +97,9 @@ class FoundationMix:
     every task; the product confused with the sum, as in earlier π₀s, agreed on 2 pairs and started under it. The
     confusions are one-way on purpose: with the sum and the difference each other's (the fourth π₀), training the sum
     made π₀ answer the sum to every difference question, and every GRPO run either never learned the difference or
-    lost the sum entirely; with the sum and the difference both confused with the larger digit, training the sum
-    taught π₀ to stop confusing every question, and the later tasks were solved before they were trained (README,
-    "Redesigning π₀").
+    lost the sum to its misconception (25–35 %); with the sum and the difference both confused with the larger
+    digit, training the sum taught π₀ to stop confusing every question, and the later tasks were solved before they
+    were trained (README, "Redesigning π₀").
 
     ``held_out_facts`` unordered digit pairs per stream operation are left out of every image row and get
     ``rare_fact_repeats`` text rows instead of ``text_repeats`` (0: π₀ never sees that result); 0 by default.

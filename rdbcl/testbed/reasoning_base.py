@@ -51,9 +51,9 @@ class ReasoningBaseRecipe:
     """How π₀ is built: model dimensions, foundation mix and SFT schedule (about 5 min on 2 CPU cores).
 
     600 foundation steps of 32 rows, on a text model with a 512-wide MLP (the embedded model's is 1,024): every skill
-    of the mix is learned (89–100 % on the probes) in 267 s alone on 2 cores. Earlier:
-    with 400 steps, or 800 of 16 rows, some builds never told "+" from "*" or missed written sums, so that what π₀
-    did on the stream changed from one seed of the build to the next (README, "Redesigning π₀")."""
+    of the mix is learned (89–100 % on the probes) in 267 s alone on 2 cores. Earlier: with 400 steps, or 800 of
+    16 rows, some builds never told "+" from "*" or missed written sums, so that what π₀ did on the stream changed
+    from one seed of the build to the next (README, "Redesigning π₀")."""
 
     model: TinyVLMSpec = field(default_factory=lambda: TinyVLMSpec(text_intermediate=512))
     mix: FoundationMix = field(default_factory=FoundationMix)
