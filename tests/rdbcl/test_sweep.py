@@ -82,6 +82,15 @@ def test_every_shipped_sweep_plans_valid_recipes(tmp_path, path):
             assert run.recipe["beta"] == (0.0 if run.name == "grpo_beta0" else 0.04)
             if run.label in main:  # seeds 1–3: the main sweep's run, same recipe and run directory
                 assert run.recipe == main[run.label].recipe and run.recipe["output_dir"].endswith(run.label)
+    elif path.name == "digit_reasoning_rdbcl.yaml":  # RDB-CL against constant β on more seeds, at matched mean β
+        assert methods == {"grpo", "rdbcl"} and sweep.seeds == [1, 2, 3, 4, 5, 6]
+        assert {(r.recipe["beta_min"], r.recipe["beta_max"]) for r in sweep.runs if r.name != "grpo"} == {(0.0, 0.08)}
+        shared = {r.label: r for name in ("digit_reasoning.yaml", "digit_reasoning_beta.yaml")
+                  for r in load_sweep(path.with_name(name)).runs}
+        for run in sweep.runs:  # a run another sweep has too: the same recipe, so a finished one is reused
+            if run.label in shared:
+                assert run.recipe == shared[run.label].recipe
+        assert {r.label for r in sweep.runs} & shared.keys() >= {f"grpo_seed{s}" for s in range(1, 7)}
     elif path.name == "digit_reasoning_tuning.yaml":  # RDB-CL variants on the tuning seed only, at matched mean β
         assert methods == {"grpo", "rdbcl"} and sweep.seeds == [0]
         assert {(r.recipe["beta_min"], r.recipe["beta_max"]) for r in sweep.runs if r.name != "grpo"} == {(0.0, 0.08)}
