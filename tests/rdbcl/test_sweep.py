@@ -82,10 +82,12 @@ def test_every_shipped_sweep_plans_valid_recipes(tmp_path, path):
             assert run.recipe["beta"] == (0.0 if run.name == "grpo_beta0" else 0.04)
             if run.label in main:  # seeds 1–3: the main sweep's run, same recipe and run directory
                 assert run.recipe == main[run.label].recipe and run.recipe["output_dir"].endswith(run.label)
-    elif path.name == "digit_reasoning_rdbcl.yaml":  # RDB-CL against constant β on more seeds, at matched mean β
-        assert methods == {"grpo", "rdbcl"} and sweep.seeds == [1, 2, 3, 4, 5, 6]
+    elif path.name.startswith("digit_reasoning_rdbcl"):  # RDB-CL against constant β on more seeds, matched mean β
+        n_seeds = 12 if path.name == "digit_reasoning_rdbcl_12seeds.yaml" else 6
+        assert methods == {"grpo", "rdbcl"} and sweep.seeds == list(range(1, n_seeds + 1))
         assert {(r.recipe["beta_min"], r.recipe["beta_max"]) for r in sweep.runs if r.name != "grpo"} == {(0.0, 0.08)}
-        shared = {r.label: r for name in ("digit_reasoning.yaml", "digit_reasoning_beta.yaml")
+        shared = {r.label: r for name in ("digit_reasoning.yaml", "digit_reasoning_beta.yaml",
+                                          "digit_reasoning_rdbcl.yaml") if name != path.name
                   for r in load_sweep(path.with_name(name)).runs}
         for run in sweep.runs:  # a run another sweep has too: the same recipe, so a finished one is reused
             if run.label in shared:
