@@ -60,10 +60,25 @@ def test_a_bad_field_in_set_names_the_run_before_anything_runs(tmp_path):
     assert not (tmp_path / "out" / "grpo_seed0").exists()
 
 
-@pytest.mark.parametrize("path", sorted(Path(__file__).resolve().parents[2].glob("launch/sweeps/*.yaml")),
-                         ids=lambda p: p.name)
+SHIPPED_SWEEPS = sorted(Path(__file__).resolve().parents[2].glob("launch/sweeps/*.yaml"))
+
+
+def test_shipped_sweeps_naming_one_run_directory_give_it_one_recipe():
+    """Sweeps under one output root reuse each other's finished runs by directory (the β and RDB-CL sweeps extend the
+    main sweep's seeds), so every shipped sweep that names a run directory must plan the same recipe for it."""
+    planned: dict[Path, tuple[str, dict]] = {}
+    for path in SHIPPED_SWEEPS:
+        for run in load_sweep(path).runs:
+            first, recipe = planned.setdefault(run.output_dir, (path.name, run.recipe))
+            assert run.recipe == recipe, f"{run.label}: {path.name} and {first} plan different recipes"
+            assert run.recipe["output_dir"].endswith(run.label)
+    assert len(planned) < sum(len(load_sweep(path).runs) for path in SHIPPED_SWEEPS)  # some are shared
+
+
+@pytest.mark.parametrize("path", SHIPPED_SWEEPS, ids=lambda p: p.name)
 def test_every_shipped_sweep_plans_valid_recipes(tmp_path, path):
     sweep = load_sweep(path)
+    shared_root = sweep.output_root == load_sweep(path.with_name("digit_reasoning.yaml")).output_root
     sweep.output_root = tmp_path
     for run in sweep.runs:
         run.recipe_dir = tmp_path / "recipes"
@@ -77,22 +92,14 @@ def test_every_shipped_sweep_plans_valid_recipes(tmp_path, path):
         assert {r.recipe.get("beta") for r in sweep.runs if r.name.startswith("grpo")} == {0.04, 0.0}
     elif path.name == "digit_reasoning_beta.yaml":  # β > 0 against β = 0 on more seeds, sharing the main sweep's runs
         assert methods == {"grpo"} and sweep.seeds == [1, 2, 3, 4, 5, 6]
-        main = {r.label: r for r in load_sweep(path.with_name("digit_reasoning.yaml")).runs}
+        assert shared_root  # seeds 1–3 are the main sweep's runs (same recipes: the test above)
         for run in sweep.runs:
             assert run.recipe["beta"] == (0.0 if run.name == "grpo_beta0" else 0.04)
-            if run.label in main:  # seeds 1–3: the main sweep's run, same recipe and run directory
-                assert run.recipe == main[run.label].recipe and run.recipe["output_dir"].endswith(run.label)
     elif path.name.startswith("digit_reasoning_rdbcl"):  # RDB-CL against constant β on more seeds, matched mean β
         n_seeds = 12 if path.name == "digit_reasoning_rdbcl_12seeds.yaml" else 6
         assert methods == {"grpo", "rdbcl"} and sweep.seeds == list(range(1, n_seeds + 1))
         assert {(r.recipe["beta_min"], r.recipe["beta_max"]) for r in sweep.runs if r.name != "grpo"} == {(0.0, 0.08)}
-        shared = {r.label: r for name in ("digit_reasoning.yaml", "digit_reasoning_beta.yaml",
-                                          "digit_reasoning_rdbcl.yaml") if name != path.name
-                  for r in load_sweep(path.with_name(name)).runs}
-        for run in sweep.runs:  # a run another sweep has too: the same recipe, so a finished one is reused
-            if run.label in shared:
-                assert run.recipe == shared[run.label].recipe
-        assert {r.label for r in sweep.runs} & shared.keys() >= {f"grpo_seed{s}" for s in range(1, 7)}
+        assert shared_root  # grpo's seeds 1–6 are the main and β sweeps' runs (same recipes: the test above)
     elif path.name == "digit_reasoning_tuning.yaml":  # RDB-CL variants on the tuning seed only, at matched mean β
         assert methods == {"grpo", "rdbcl"} and sweep.seeds == [0]
         assert {(r.recipe["beta_min"], r.recipe["beta_max"]) for r in sweep.runs if r.name != "grpo"} == {(0.0, 0.08)}
